@@ -64,7 +64,7 @@ def ascend(F, theta: np.ndarray, max_iter: int, tol: float, accelerate: bool,
             result.failed = "the objective became non-finite"
             break
         record(theta, obj)
-        if accelerate and result.n_iter + 1 < budget:
+        if accelerate and result.n_iter < budget:
             th1 = theta
             th2, st2, ob2 = advance(th1, state)
             if not np.isfinite(ob2):

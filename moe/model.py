@@ -20,6 +20,7 @@ from moe.em import EMMap
 from moe.mm import Layout, MMMap, augment, e_step, log_softmax_with_zero, logsumexp0
 
 INIT_STEPS = 3  # MM steps with the starting responsibilities held fixed, to turn them into theta
+INIT_ALPHA = 1e-6  # a ridge for those steps: a hard partition often makes an expert's data separable
 
 
 def _finite_or(value: float, default: float = -np.inf) -> float:
@@ -157,7 +158,7 @@ class SGMLMoE(ClassifierMixin, BaseEstimator):
                 f"{len(weighted_classes)} class(es): {self.classes_[weighted_classes].tolist()}"
             )
         layout = Layout(self.n_experts, len(self.classes_), X.shape[1] + 1)
-        with threadpool_limits(limits=self.n_threads, user_api="blas"), np.errstate(over="ignore"):
+        with threadpool_limits(limits=self.n_threads, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
             best, results = self._fit_starts(X, y_idx, s, layout)
         self._set_fitted(best, results, layout, X, y_idx, s)
         return self
@@ -175,8 +176,9 @@ class SGMLMoE(ClassifierMixin, BaseEstimator):
         if isinstance(self.init, dict):
             starts = [layout.pack(*self._check_init_dict(layout))]
         else:
+            init_map = MMMap(XT, y_idx, s, layout, "fixed", max(self.alpha, INIT_ALPHA))
             starts = [
-                self._start_from_partition(X, y_idx, s, layout, F, rng.randint(2**31 - 1))
+                self._start_from_partition(X, s, layout, init_map, rng.randint(2**31 - 1))
                 for _ in range(self.n_init)
             ]
         screen = min(self.screen_iter, self.max_iter) if len(starts) > 1 else self.max_iter
@@ -216,7 +218,7 @@ class SGMLMoE(ClassifierMixin, BaseEstimator):
         # Remove the translations so the fixed rows are zero without changing the model.
         return W - W[-1], V - V[:, -1:, :]
 
-    def _start_from_partition(self, X, y_idx, s, layout, F, seed):
+    def _start_from_partition(self, X, s, layout, init_map, seed):
         """theta from starting responsibilities: a partition of X, softened, then INIT_STEPS MM
         steps with those responsibilities held fixed (a symmetric start is a saddle)."""
         K = layout.K
@@ -231,11 +233,10 @@ class SGMLMoE(ClassifierMixin, BaseEstimator):
         tau0 = np.full((K, X.shape[0]), 0.1 / K)
         tau0[labels, np.arange(X.shape[0])] += 0.9
         theta = np.zeros((layout.n_units, layout.p))
-        fixed = MMMap(F.XT, y_idx, s, layout, "fixed", max(self.alpha, 1e-6))
         for _ in range(INIT_STEPS):
-            state = fixed.e_step(theta)
+            state = init_map.e_step(theta)
             state.tau = tau0
-            theta = fixed(theta, state)
+            theta = init_map(theta, state)
         return theta
 
     def _set_fitted(self, best: AscentResult, results, layout, X, y_idx, s):
