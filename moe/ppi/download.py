@@ -86,7 +86,9 @@ def _fetch(
         mirror_file = spec.mirror_path(mirror, file)
         try:
             _from_mirror(mirror_file, dest, file)
-            logger.info("%s: %s copied from mirror %s", spec.name, file.path, mirror_file)
+            logger.info(
+                "%s: %s copied from mirror %s", spec.name, file.path, mirror_file
+            )
             return
         except FileNotFoundError:
             failures.append(f"mirror {mirror_file}: no such file")
@@ -181,10 +183,19 @@ def download(
             if sha256_of(dest) == file.sha256:
                 paths[file.path] = dest
                 continue
-            logger.warning("%s: cached %s has a wrong sha256; fetching it again", name, dest)
+            logger.warning(
+                "%s: cached %s has a wrong sha256; fetching it again", name, dest
+            )
         _fetch(
-            spec, file, dest, mirror, urls.get(file.path, file.url),
-            retries, backoff, timeout, sleep,
+            spec,
+            file,
+            dest,
+            mirror,
+            urls.get(file.path, file.url),
+            retries,
+            backoff,
+            timeout,
+            sleep,
         )
         paths[file.path] = dest
     return paths

@@ -145,9 +145,7 @@ DATASETS: dict[str, DatasetSpec] = {
             "doi:10.1093/bioinformatics/btz328; Lv G et al. (GNN-PPI), IJCAI 2021, "
             "arXiv:2105.06709; Szklarczyk D et al. (STRING)."
         ),
-        licence=(
-            "GNN_PPI repository: MIT (c) 2021 lvguofeng; STRING data: CC BY 4.0."
-        ),
+        licence=("GNN_PPI repository: MIT (c) 2021 lvguofeng; STRING data: CC BY 4.0."),
     ),
 }
 
@@ -164,4 +162,6 @@ def get_spec(name: str) -> DatasetSpec:
         return DATASETS[name]
     except (KeyError, TypeError):
         valid = ", ".join(sorted(DATASETS))
-        raise ValueError(f"unknown dataset name {name!r}; valid names: {valid}") from None
+        raise ValueError(
+            f"unknown dataset name {name!r}; valid names: {valid}"
+        ) from None

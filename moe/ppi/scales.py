@@ -108,4 +108,12 @@ CTD_GROUPS: dict[str, tuple[str, str, str]] = {
 }
 
 #: Conjoint-triad classes of Shen et al. (2007), classes 1 to 7.
-CONJOINT_TRIAD_CLASSES: tuple[str, ...] = ("AGV", "ILFP", "YMTS", "HNQW", "RK", "DE", "C")
+CONJOINT_TRIAD_CLASSES: tuple[str, ...] = (
+    "AGV",
+    "ILFP",
+    "YMTS",
+    "HNQW",
+    "RK",
+    "DE",
+    "C",
+)
