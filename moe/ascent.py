@@ -16,6 +16,7 @@ class AscentResult:
     objective: float
     trace: list = field(default_factory=list)  # objective after every accepted step
     times: list = field(default_factory=list)  # seconds since the run started, per trace entry
+    evals: list = field(default_factory=list)  # map evaluations spent, per trace entry
     n_iter: int = 0  # evaluations of the map F
     converged: bool = False
     failed: str | None = None  # why the run stopped early on a non-finite value
@@ -39,13 +40,14 @@ def ascend(F, theta: np.ndarray, max_iter: int, tol: float, accelerate: bool,
     state = F.e_step(theta)
     obj = F.objective(state, theta)
     if result is None:
-        result = AscentResult(theta, obj, [obj], [0.0])
+        result = AscentResult(theta, obj, [obj], [0.0], [0])
     budget = result.n_iter + max_iter
 
     def record(th, ob):
         result.theta, result.objective = th, ob
         result.trace.append(ob)
         result.times.append(time.perf_counter() - t0)
+        result.evals.append(result.n_iter)
 
     def advance(th, st):
         new = F(th, st)

@@ -112,8 +112,8 @@ def save_matrix(frame: pd.DataFrame, path: str | os.PathLike) -> None:
         np.savez(
             handle,
             values=values,
-            index=np.asarray(frame.index.astype(str)),
-            columns=np.asarray(frame.columns.astype(str)),
+            index=np.asarray(frame.index.astype(str), dtype=str),
+            columns=np.asarray(frame.columns.astype(str), dtype=str),
         )
 
 

@@ -2,8 +2,10 @@
 
 Parameters live in one array ``theta`` of shape (U, p), U = (K - 1) + K (M - 1), holding
 only the free rows: first the K - 1 gate rows W_1..W_{K-1} (W_K = 0), then for each expert
-k the M - 1 class rows V_k1..V_k,M-1 (V_kM = 0). Logits are computed as one (U x p) @ (p x n)
-product and stored as (units x n) arrays so every reduction runs along contiguous memory.
+k the M - 1 class rows V_k1..V_k,M-1 (V_kM = 0). The data are held as X~^T (p x n) and
+every pass over them runs in blocks of ``CHUNK`` columns: per block one (U x p) @ (p x b)
+product for the logits and one (U x b) @ (b x p) product for the gradient, so memory beyond the
+data and the responsibilities stays O(CHUNK (K M + p)) whatever n is.
 """
 
 from __future__ import annotations
@@ -43,10 +45,13 @@ class Layout:
         return W, V
 
 
-def augment(X: np.ndarray) -> np.ndarray:
-    """X~^T = (1, x)^T for every row, as a C-contiguous (p x n) array."""
+CHUNK = 8192  # columns per block: the passes over X~ keep O(CHUNK (K M + p)) temporaries
+
+
+def augment(X: np.ndarray, dtype=np.float64) -> np.ndarray:
+    """X~^T = (1, x)^T for every row, as a C-contiguous (p x n) array of ``dtype``."""
     n, d = X.shape
-    XT = np.empty((d + 1, n))
+    XT = np.empty((d + 1, n), dtype=dtype)
     XT[0] = 1.0
     XT[1:] = X.T
     return XT
@@ -71,44 +76,131 @@ def logsumexp0(A: np.ndarray) -> np.ndarray:
     return np.log(np.exp(A - m).sum(axis=0)) + m
 
 
-@dataclass
-class EState:
-    """Everything the E-step computes at one theta."""
+def weighted_gram(XT: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """X~^T diag(w) X~ (p x p) for w >= 0, one symmetric rank-b update per block of columns.
 
-    loglik: float  # sum_i s_i log p(y_i | x_i)
-    log_pi: np.ndarray  # (K, n) log gate probabilities
-    log_P: np.ndarray  # (K, M, n) log expert class probabilities
-    log_lik_i: np.ndarray  # (n,) log p(y_i | x_i)
-    tau: np.ndarray  # (K, n) responsibilities
+    Each block's product runs in the dtype of X~; the blocks are summed in float64.
+    """
+    p, n = XT.shape
+    gram = np.zeros((p, p))
+    block = np.empty((p, min(CHUNK, n)), dtype=XT.dtype)
+    for lo in range(0, n, CHUNK):
+        hi = min(lo + CHUNK, n)
+        root = np.sqrt(w[lo:hi]).astype(XT.dtype, copy=False)
+        B = np.multiply(XT[:, lo:hi], root, out=block[:, : hi - lo])
+        gram += B @ B.T  # numpy calls syrk for B @ B.T: half the flops of a general product
+    return gram
+
+
+class EState:
+    """What the E-step computes at one theta.
+
+    ``gradient`` is the gradient of the Jensen minoriser at theta^t (equal to that of L there),
+    fused into the E-step's pass over the data. It belongs to the E-step's own responsibilities:
+    assigning other ``tau`` (as a start from given responsibilities does) clears it, and the MM
+    map then recomputes it for the new ``tau``.
+    """
+
+    def __init__(self, theta, loglik, log_lik_i, tau, gradient):
+        self.theta = theta  # the point this state was computed at
+        self.loglik = loglik  # sum_i s_i log p(y_i | x_i), float
+        self.log_lik_i = log_lik_i  # (n,) log p(y_i | x_i)
+        self._tau = tau  # (K, n) responsibilities
+        self.gradient = gradient  # (U, p) float64, or None after tau was replaced
+
+    @property
+    def tau(self) -> np.ndarray:
+        return self._tau
+
+    @tau.setter
+    def tau(self, value: np.ndarray) -> None:
+        self._tau = value
+        self.gradient = None
+
+
+def _block(th, Xb, yb, sb, layout: Layout, tau_b=None):
+    """The E-step and the gradient on one block of columns.
+
+    Returns log p(y_i | x_i) (b,), tau (K x b) and the block's gradient (U x p). The softmaxes
+    are max-subtracted and each exponential is taken once: the free-class probabilities come
+    from the same exponentials as the log-normalisers.
+    """
+    K, M = layout.K, layout.M
+    b = Xb.shape[1]
+    Z = th @ Xb
+    R = np.empty_like(Z)  # the residuals; first it holds the exponentials
+    # gate: pi_k = softmax over (Z_1..Z_{K-1}, 0)
+    Zg, Eg = Z[: K - 1], R[: K - 1]
+    m = Zg.max(axis=0, initial=0.0)
+    np.exp(np.subtract(Zg, m, out=Eg), out=Eg)
+    norm = Eg.sum(axis=0) + np.exp(-m)
+    log_norm_g = np.log(norm) + m
+    Eg /= norm  # pi_1..pi_{K-1}
+    # experts: P_km = softmax over (Z_k1..Z_k,M-1, 0)
+    Ze, Ee = Z[K - 1 :].reshape(K, M - 1, b), R[K - 1 :].reshape(K, M - 1, b)
+    m = Ze.max(axis=1, initial=0.0)
+    np.exp(np.subtract(Ze, m[:, None, :], out=Ee), out=Ee)
+    norm = Ee.sum(axis=1) + np.exp(-m)
+    log_norm_e = np.log(norm) + m
+    Ee /= norm[:, None, :]  # P_k1..P_k,M-1
+    # log pi_k + log p_k(y_i): the chosen class's logit (0 for the last class) minus the norms
+    log_joint = -log_norm_e
+    free = np.flatnonzero(yb < M - 1)
+    log_joint[:, free] += Ze[:, yb[free], free]
+    log_joint[: K - 1] += Zg
+    log_joint -= log_norm_g
+    ll = logsumexp0(log_joint)
+    tau = np.exp(log_joint - ll)
+    st = sb * (tau if tau_b is None else tau_b)
+    # residuals: gate s (tau_k - pi_k), experts s tau_k (Y_m - P_km)
+    np.subtract(st[: K - 1], np.multiply(Eg, sb, out=Eg), out=Eg)
+    Yb = np.equal.outer(np.arange(M - 1), yb).astype(Z.dtype)
+    np.subtract(Yb, Ee, out=Ee)
+    Ee *= st[:, None, :]
+    return ll, tau, R @ Xb.T
+
+
+def _pass(theta, XT, y, s, layout: Layout, tau=None) -> EState:
+    """One blocked pass over the data: log-likelihood, responsibilities and the fused gradient.
+
+    With ``tau`` given, those responsibilities are used for the gradient instead of the
+    E-step's own (the log-likelihood is still that of ``theta``).
+    """
+    dtype = XT.dtype
+    n = XT.shape[1]
+    th = theta.astype(dtype, copy=False)
+    own_tau = np.empty((layout.K, n), dtype=dtype)
+    log_lik_i = np.empty(n, dtype=dtype)
+    gradient = np.zeros(theta.shape)
+    for lo in range(0, n, CHUNK):
+        hi = min(lo + CHUNK, n)
+        sb = s[lo:hi].astype(dtype, copy=False)
+        tau_b = None if tau is None else tau[:, lo:hi].astype(dtype, copy=False)
+        log_lik_i[lo:hi], own_tau[:, lo:hi], g = _block(th, XT[:, lo:hi], y[lo:hi], sb, layout, tau_b)
+        gradient += g
+    loglik = float(np.dot(s, log_lik_i.astype(np.float64, copy=False)))
+    return EState(theta, loglik, log_lik_i, own_tau if tau is None else tau, gradient)
 
 
 def e_step(theta: np.ndarray, XT: np.ndarray, y: np.ndarray, s: np.ndarray, layout: Layout) -> EState:
-    """Log-probabilities, responsibilities tau_ik and the log-likelihood at ``theta``."""
-    K, M = layout.K, layout.M
-    n = XT.shape[1]
-    Z = theta @ XT
-    log_pi = log_softmax_with_zero(Z[: K - 1], axis=0)
-    log_P = log_softmax_with_zero(Z[K - 1 :].reshape(K, M - 1, n), axis=1)
-    log_joint = log_pi + log_P[:, y, np.arange(n)]
-    log_lik_i = logsumexp0(log_joint)
-    tau = np.exp(log_joint - log_lik_i)
-    return EState(float(s @ log_lik_i), log_pi, log_P, log_lik_i, tau)
+    """Responsibilities tau_ik, the log-likelihood and the minoriser's gradient at ``theta``.
+
+    One pass over X~ in blocks of ``CHUNK`` columns; arithmetic in the dtype of ``XT``
+    (float64 by default), sums and the gradient accumulated in float64.
+    """
+    return _pass(theta, XT, y, s, layout)
 
 
 def surrogate_gradient(state: EState, XT: np.ndarray, Y: np.ndarray, s: np.ndarray, layout: Layout):
-    """Gradient of the Jensen minoriser at theta^t with respect to the free rows, (U x p).
+    """Gradient of the Jensen minoriser at ``state.theta`` with respect to the free rows, (U x p).
 
     Gate rows: g_k = X~^T diag(s) (tau_k - pi_k); expert rows: h_km = X~^T diag(s tau_k)(Y_m - P_km).
-    Both are one fused (U x n) @ (n x p) product.
+    The E-step already fused it into its pass; it is recomputed only for replaced ``tau``.
     """
-    K, M = layout.K, layout.M
-    st = s * state.tau
-    R = np.empty((layout.n_units, XT.shape[1]))
-    R[: K - 1] = st[: K - 1] - s * np.exp(state.log_pi[: K - 1])
-    resid = Y[: M - 1] - np.exp(state.log_P[:, : M - 1, :])
-    np.multiply(resid, st[:, None, :], out=resid)
-    R[K - 1 :] = resid.reshape(K * (M - 1), -1)
-    return R @ XT.T
+    if state.gradient is None:
+        y = np.argmax(Y, axis=0)
+        state.gradient = _pass(state.theta, XT, y, s, layout, tau=state.tau).gradient
+    return state.gradient
 
 
 class BoundSolver:
@@ -171,11 +263,12 @@ class MMMap:
         self.curvature, self.alpha = curvature, alpha
         self.Y = np.zeros((layout.M, XT.shape[1]))
         self.Y[y, np.arange(XT.shape[1])] = 1.0
-        B = XT * np.sqrt(s)
-        self.S = B @ B.T
+        self.S = weighted_gram(XT, s)
         # A relative ridge keeps S and C_k positive definite when X~ is rank deficient or an
         # expert holds almost no mass; any PSD addition keeps the bound valid, so ascent holds.
-        self._eps = 1e-10 * max(float(np.trace(self.S)) / layout.p, 1e-300)
+        # In float32 it also covers the rounding of the Gram blocks (~1e-7 sqrt(CHUNK) relative).
+        scale = max(float(np.trace(self.S)), 1e-300)
+        self._eps = 1e-10 * scale / layout.p if XT.dtype == np.float64 else 1e-5 * scale
         self.S[np.diag_indices_from(self.S)] += self._eps
         self.gate_solver = BoundSolver(self.S, layout.K, alpha) if layout.K > 1 else None
         self.fixed_expert_solver = BoundSolver(self.S, layout.M, alpha) if curvature == "fixed" else None
@@ -193,19 +286,33 @@ class MMMap:
         K, M, p = self.layout.K, self.layout.M, self.layout.p
         G = surrogate_gradient(state, self.XT, self.Y, self.s, self.layout)
         if self.alpha:
-            G -= self.alpha * theta * self._mask
+            G = G - self.alpha * theta * self._mask
         delta = np.empty_like(theta)
         if K > 1:
             delta[: K - 1] = self.gate_solver.step(G[: K - 1])
+        solvers = self._expert_solvers(state.tau)
         for k in range(K):
             rows = slice(K - 1 + k * (M - 1), K - 1 + (k + 1) * (M - 1))
-            delta[rows] = self._expert_solver(k, state).step(G[rows])
+            delta[rows] = solvers[k].step(G[rows])
         return theta + delta
 
-    def _expert_solver(self, k: int, state: EState) -> BoundSolver:
+    def _expert_solvers(self, tau: np.ndarray) -> list[BoundSolver]:
+        K = self.layout.K
         if self.fixed_expert_solver is not None:
-            return self.fixed_expert_solver
-        B = self.XT * np.sqrt(self.s * state.tau[k])
-        Ck = B @ B.T  # a symmetric rank-n update (syrk): half the flops of a general product
-        Ck[np.diag_indices_from(Ck)] += self._eps
-        return BoundSolver(Ck, self.layout.M, self.alpha)
+            return [self.fixed_expert_solver] * K
+        # The tau rows sum to one, so the C_k sum to S: the heaviest expert's C_k is S minus the
+        # others, one weighted Gram matrix fewer per step. Its rounding error is ~1e-16 |S|, far
+        # below the eps ridge every C_k gets, so the bound stays valid.
+        # In float32 the rows sum to one only to ~1e-7, too coarse for that: all K are computed.
+        heaviest = int(np.argmax(tau.sum(axis=1))) if tau.dtype == np.float64 else -1
+        C = [None] * K
+        for k in range(K):
+            if k != heaviest:
+                C[k] = weighted_gram(self.XT, self.s * tau[k])
+        if heaviest >= 0:
+            C[heaviest] = self.S - self._eps * np.eye(self.layout.p) - sum(c for c in C if c is not None)
+        solvers = []
+        for Ck in C:
+            Ck[np.diag_indices_from(Ck)] += self._eps
+            solvers.append(BoundSolver(Ck, self.layout.M, self.alpha))
+        return solvers

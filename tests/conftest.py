@@ -22,3 +22,13 @@ def data_mirror() -> Path:
     if not path.is_dir():
         pytest.fail(f"MOE_DATA_MIRROR={value!r} is not a directory")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_blas_thread():
+    """One BLAS thread for the in-process tests: their matrices are small, and on a busy
+    two-core machine a threaded BLAS spends more time synchronising than computing."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield

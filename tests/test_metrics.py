@@ -98,7 +98,7 @@ def test_roc_auc_needs_two_classes():
 @pytest.mark.parametrize(
     ("y", "proba", "message"),
     [
-        (Y4, P4[:, :1], "at least 2 columns"),
+        (Y4, P4[:, :1], "1 columns but there are 2 classes"),
         (Y4[:3], P4, "shape"),
         (Y4 + 1, P4, "labels in 0..1"),
         (Y4.astype(float), P4, "integer"),

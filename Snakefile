@@ -1,0 +1,47 @@
+"""The SGMLMoE PPI benchmark: data, features, folds, fits, selection, evaluation,
+synthetic study, performance benchmark and report.
+
+Run:  snakemake --cores 2                      (pinned URLs)
+      snakemake --cores 2 --config mirror=DIR  (offline mirror)
+See README.md and config/README.md.
+"""
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/features.smk"
+include: "workflow/rules/fit.smk"
+include: "workflow/rules/select.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/synthetic.smk"
+include: "workflow/rules/bench.smk"
+include: "workflow/rules/report.smk"
+
+
+localrules:
+    all,
+    bench,
+    download,
+    splits,
+    aggregate,
+    runtimes,
+
+
+rule all:
+    default_target: True
+    input:
+        all_outputs(),
+        rules.runtimes.output,

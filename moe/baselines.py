@@ -1,0 +1,449 @@
+"""The models of the PPI benchmark: a registry of name -> estimator factory.
+
+Every factory returns an unfitted scikit-learn estimator whose preprocessing is
+part of it, so that ``fit`` on a training part fits the preprocessing on that
+part only. What gets which preprocessing:
+
+- ``StandardScaler`` then ``PCA(pca_dim)``: the two mixtures of experts, the
+  multinomial logistic regression, the SVM and the MLP. The MoE and the linear
+  model need few, decorrelated inputs (the MoE's parameter count grows as
+  K * M * p); the SVM and the MLP are distance or gradient based and would be
+  far slower on a few thousand raw columns.
+- ``StandardScaler`` only, on all features: random forest and XGBoost (and
+  their calibrated versions). Trees are invariant to monotone rescaling; the
+  scaler only keeps the pipelines uniform.
+- Nothing: the protein leakage probe, which never sees features. It takes a
+  DataFrame of protein ids (``protein_a``, ``protein_b``); :func:`model_inputs`
+  tells callers which input a model wants.
+
+Calibrated models wrap their base classifier (after the preprocessing) in
+``CalibratedClassifierCV`` with a stratified inner cross-validation of the
+training part, so calibration never sees the test part. The SVM is calibrated
+by Platt scaling (``method="sigmoid"``) the same way, which is what
+``SVC(probability=True)`` does internally and is no longer deprecated.
+
+Settings are the keyword arguments of the factories; an unknown setting is a
+``ValueError`` naming the model.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = [
+    "ModelSpec",
+    "MODELS",
+    "MODEL_NAMES",
+    "DendrogramSelectedMoE",
+    "CriterionSelectedMoE",
+    "build_model",
+    "model_inputs",
+    "build_preprocessing",
+    "describe_fit",
+]
+
+
+class DendrogramSelectedMoE(ClassifierMixin, BaseEstimator):
+    """SGMLMoE fitted by MM at ``k_bar`` experts, reduced by the dendrogram (DSC).
+
+    ``fit`` fits the over-fitted model, builds :class:`moe.dendrogram.MixingDendrogram`
+    and keeps the level its ``select`` returns.
+
+    Parameters
+    ----------
+    k_bar : int
+        Number of experts of the over-fitted model.
+    variant : str or None
+        Dendrogram variant; None keeps ``MixingDendrogram``'s default.
+    refit : bool
+        Passed to ``MixingDendrogram.select``.
+    n_init, max_iter, tol, curvature, alpha, init, random_state, n_threads
+        Passed to :class:`moe.SGMLMoE` (``solver="mm"``).
+
+    Attributes
+    ----------
+    model_ : SGMLMoE
+        The selected model; it makes the predictions.
+    overfit_model_ : SGMLMoE
+    dendrogram_ : MixingDendrogram
+    selected_k_ : int
+    dsc_table_ : DataFrame
+    classes_ : ndarray
+    """
+
+    def __init__(
+        self, k_bar=8, variant=None, refit=False, n_init=4, max_iter=2000, tol=1e-8,
+        curvature="weighted", alpha=0.0, init="kmeans", random_state=None, n_threads=None,
+    ):
+        self.k_bar = k_bar
+        self.variant = variant
+        self.refit = refit
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.curvature = curvature
+        self.alpha = alpha
+        self.init = init
+        self.random_state = random_state
+        self.n_threads = n_threads
+
+    def fit(self, X, y):
+        from moe.dendrogram import MixingDendrogram
+        from moe.model import SGMLMoE
+
+        self.overfit_model_ = SGMLMoE(
+            n_experts=self.k_bar, solver="mm", n_init=self.n_init, max_iter=self.max_iter,
+            tol=self.tol, curvature=self.curvature, alpha=self.alpha, init=self.init,
+            random_state=self.random_state, n_threads=self.n_threads,
+        ).fit(X, y)
+        options = {} if self.variant is None else {"variant": self.variant}
+        # data-driven variants build the tree from the training data; others ignore it
+        self.dendrogram_ = MixingDendrogram(self.overfit_model_, X=X, y=y, **options)
+        self.model_ = self.dendrogram_.select(X, y, refit=self.refit)
+        self.selected_k_ = int(self.dendrogram_.selected_k_)
+        self.dsc_table_ = self.dendrogram_.dsc_table_
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        check_is_fitted(self, "model_")
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class CriterionSelectedMoE(ClassifierMixin, BaseEstimator):
+    """SGMLMoE with K chosen by an information criterion over a sweep K = 1..k_max.
+
+    ``fit`` runs :func:`moe.selection.sweep` (scoring AIC, BIC and ICL, so the
+    table shows all three), then refits ``SGMLMoE`` at the K that ``criterion``
+    picks, with the same settings and seed (the sweep returns only its table).
+
+    Parameters
+    ----------
+    k_max : int
+    criterion : {"aic", "bic", "icl"}
+    solver : {"em", "mm"}
+    n_init, max_iter, tol, alpha, init, em_inner_iter, random_state, n_threads
+        Passed to :class:`moe.SGMLMoE`.
+
+    Attributes
+    ----------
+    model_ : SGMLMoE
+    sweep_table_ : DataFrame
+    selected_k_ : int
+    classes_ : ndarray
+    """
+
+    def __init__(
+        self, k_max=6, criterion="bic", solver="em", n_init=4, max_iter=2000, tol=1e-8,
+        alpha=0.0, init="kmeans", em_inner_iter=5, random_state=None, n_threads=None,
+    ):
+        self.k_max = k_max
+        self.criterion = criterion
+        self.solver = solver
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.alpha = alpha
+        self.init = init
+        self.em_inner_iter = em_inner_iter
+        self.random_state = random_state
+        self.n_threads = n_threads
+
+    def _model_params(self):
+        return dict(
+            solver=self.solver, n_init=self.n_init, max_iter=self.max_iter, tol=self.tol,
+            alpha=self.alpha, init=self.init, em_inner_iter=self.em_inner_iter,
+            random_state=self.random_state, n_threads=self.n_threads,
+        )
+
+    def fit(self, X, y):
+        from moe.model import SGMLMoE
+        from moe.selection import best_k, sweep
+
+        params = self._model_params()
+        self.sweep_table_ = sweep(X, y, self.k_max, criteria=("aic", "bic", "icl"), **params)
+        self.selected_k_ = int(best_k(self.sweep_table_, self.criterion))
+        self.model_ = SGMLMoE(n_experts=self.selected_k_, **params).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        check_is_fitted(self, "model_")
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _logreg(*, C=1.0, max_iter=2000, random_state=None, n_threads=None):
+    return LogisticRegression(C=C, max_iter=max_iter, random_state=random_state)
+
+
+def _rf(
+    *, n_estimators=100, max_features="sqrt", min_samples_leaf=2, max_depth=None,
+    random_state=None, n_threads=None,
+):
+    from sklearn.ensemble import RandomForestClassifier
+
+    return RandomForestClassifier(
+        n_estimators=n_estimators, max_features=max_features,
+        min_samples_leaf=min_samples_leaf, max_depth=max_depth,
+        n_jobs=n_threads, random_state=random_state,
+    )
+
+
+def _xgb(
+    *, n_estimators=100, max_depth=4, learning_rate=0.2, subsample=0.8,
+    colsample_bytree=0.2, max_bin=32, min_child_weight=1.0, reg_lambda=1.0,
+    random_state=None, n_threads=None,
+):
+    from xgboost import XGBClassifier
+
+    return XGBClassifier(
+        n_estimators=n_estimators, max_depth=max_depth, learning_rate=learning_rate,
+        subsample=subsample, colsample_bytree=colsample_bytree, max_bin=max_bin,
+        min_child_weight=min_child_weight, reg_lambda=reg_lambda, tree_method="hist",
+        n_jobs=n_threads, random_state=0 if random_state is None else random_state,
+    )
+
+
+def _svm(*, C=1.0, gamma="scale", kernel="rbf", cv=3, random_state=None, n_threads=None):
+    return _calibrate(SVC(C=C, gamma=gamma, kernel=kernel), "sigmoid", cv, random_state)
+
+
+def _mlp(
+    *, hidden_layer_sizes=(64,), alpha=1e-3, learning_rate_init=1e-3, max_iter=300,
+    early_stopping=True, random_state=None, n_threads=None,
+):
+    return MLPClassifier(
+        hidden_layer_sizes=tuple(hidden_layer_sizes), alpha=alpha,
+        learning_rate_init=learning_rate_init, max_iter=max_iter,
+        early_stopping=early_stopping, random_state=random_state,
+    )
+
+
+def _moe_mm_dsc(*, random_state=None, n_threads=None, **settings):
+    return DendrogramSelectedMoE(random_state=random_state, n_threads=n_threads, **settings)
+
+
+def _moe_em_bic(*, random_state=None, n_threads=None, **settings):
+    settings.setdefault("criterion", "bic")
+    settings.setdefault("solver", "em")
+    return CriterionSelectedMoE(random_state=random_state, n_threads=n_threads, **settings)
+
+
+def _probe(*, random_state=None, n_threads=None, **settings):
+    from moe.ppi import ProteinFrequencyProbe
+
+    return ProteinFrequencyProbe(**settings)
+
+
+def _calibrate(classifier, method, cv, random_state):
+    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state)
+    return CalibratedClassifierCV(classifier, method=method, cv=folds, ensemble=True)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to build one benchmark model.
+
+    Attributes
+    ----------
+    name : str
+    factory : callable
+        ``factory(random_state=, n_threads=, **settings)`` -> unfitted classifier
+        (without preprocessing).
+    inputs : {"features", "proteins"}
+    preprocessing : {"pca", "scale", "none"}
+    calibration : str or None
+        ``CalibratedClassifierCV`` method wrapped around ``base``'s classifier.
+    base : str or None
+        The model whose factory and settings a calibrated model reuses.
+    description : str
+    """
+
+    name: str
+    factory: Callable | None
+    inputs: str
+    preprocessing: str
+    description: str
+    calibration: str | None = None
+    base: str | None = None
+
+
+def _spec(name, factory, preprocessing, description, inputs="features"):
+    return ModelSpec(name, factory, inputs, preprocessing, description)
+
+
+def _calibrated(name, base, method):
+    return ModelSpec(
+        name, None, "features", MODELS[base].preprocessing,
+        f"{MODELS[base].description}, {method} calibration by inner CV",
+        calibration=method, base=base,
+    )
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        _spec("moe_mm_dsc", _moe_mm_dsc, "pca", "SGMLMoE by MM at K_bar, K by dendrogram (DSC)"),
+        _spec("moe_em_bic", _moe_em_bic, "pca", "SGMLMoE by EM, K by BIC over 1..K_max"),
+        _spec("logreg", _logreg, "pca", "multinomial logistic regression"),
+        _spec("rf", _rf, "scale", "random forest"),
+        _spec("xgb", _xgb, "scale", "XGBoost"),
+        _spec("svm", _svm, "pca", "RBF SVM with Platt scaling"),
+        _spec("mlp", _mlp, "pca", "multilayer perceptron"),
+        _spec("probe", _probe, "none", "protein-frequency leakage probe", inputs="proteins"),
+    )
+}
+MODELS.update(
+    (spec.name, spec)
+    for spec in (
+        _calibrated("rf_isotonic", "rf", "isotonic"),
+        _calibrated("xgb_isotonic", "xgb", "isotonic"),
+        _calibrated("xgb_temperature", "xgb", "temperature"),
+        _calibrated("mlp_temperature", "mlp", "temperature"),
+    )
+)
+MODEL_NAMES: tuple[str, ...] = tuple(MODELS)
+
+
+def _spec_of(name: str) -> ModelSpec:
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(MODEL_NAMES)}") from None
+
+
+def model_inputs(name: str) -> str:
+    """``"features"`` or ``"proteins"``: what ``fit`` and ``predict_proba`` take."""
+    return _spec_of(name).inputs
+
+
+def _call(name, factory, settings, random_state, n_threads):
+    accepted = inspect.signature(factory).parameters
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
+    unknown = [key for key in settings if key not in accepted and not takes_any]
+    if unknown:
+        known = [key for key in accepted if key not in ("random_state", "n_threads")]
+        raise ValueError(
+            f"unknown setting(s) {', '.join(map(repr, unknown))} for model {name!r}; "
+            f"known: {', '.join(known)}"
+        )
+    try:
+        return factory(random_state=random_state, n_threads=n_threads, **settings)
+    except TypeError as error:
+        raise ValueError(f"bad settings for model {name!r}: {error}") from None
+
+
+def build_model(
+    name: str, settings: dict | None = None, *, pca_dim: int = 32,
+    random_state: int | None = 0, n_threads: int | None = 1,
+):
+    """An unfitted estimator for benchmark model ``name``, preprocessing included.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`MODELS`.
+    settings : dict, optional
+        Keyword arguments of the model's factory. A calibrated model takes
+        ``cv`` and ``base`` (the settings of its base model).
+    pca_dim : int
+        PCA dimension for models with ``preprocessing == "pca"``.
+    random_state : int or None
+    n_threads : int or None
+        Threads for models that parallelise (forest, XGBoost, MoE BLAS).
+
+    Returns
+    -------
+    estimator
+        A ``Pipeline`` (features) or the bare probe (protein ids).
+    """
+    spec = _spec_of(name)
+    settings = dict(settings or {})
+    if spec.calibration is not None:
+        base = _spec_of(spec.base)
+        base_settings = settings.pop("base", {}) or {}
+        cv = settings.pop("cv", 3)
+        if settings:
+            raise ValueError(
+                f"unknown setting(s) {', '.join(map(repr, settings))} for model {name!r}; "
+                "known: cv, base"
+            )
+        classifier = _calibrate(
+            _call(spec.base, base.factory, base_settings, random_state, n_threads),
+            spec.calibration, cv, random_state,
+        )
+    else:
+        classifier = _call(name, spec.factory, settings, random_state, n_threads)
+    preprocessing = build_preprocessing(name, pca_dim=pca_dim, random_state=random_state)
+    if preprocessing is None:
+        return classifier
+    return Pipeline(preprocessing.steps + [("model", classifier)])
+
+
+def build_preprocessing(name: str, *, pca_dim: int = 32, random_state: int | None = 0):
+    """The unfitted preprocessing ``Pipeline`` of model ``name`` (None for the probe).
+
+    ``StandardScaler``, followed by ``PCA(pca_dim)`` for the models listed in the
+    module docstring. :func:`build_model` puts the classifier after these steps.
+    """
+    spec = _spec_of(name)
+    if spec.preprocessing == "none":
+        return None
+    steps = [("scale", StandardScaler())]
+    if spec.preprocessing == "pca":
+        if isinstance(pca_dim, bool) or not isinstance(pca_dim, int) or pca_dim < 1:
+            raise ValueError(f"pca_dim must be a positive integer; got {pca_dim!r}")
+        steps.append(("pca", PCA(n_components=pca_dim, random_state=random_state)))
+    return Pipeline(steps)
+
+
+def _json_columns(frame) -> dict:
+    """Columns of ``frame`` as lists of plain Python values, NaN as None."""
+    return {
+        column: [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in values]
+        for column, values in frame.items()
+    }
+
+
+def describe_fit(estimator) -> dict:
+    """JSON-ready facts about a fitted benchmark model (selected K, selection tables).
+
+    Returns an empty dict for models without a selection step.
+    """
+    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    if isinstance(final, DendrogramSelectedMoE):
+        return {
+            "selected_k": final.selected_k_,
+            "k_bar": final.k_bar,
+            "dsc_table": _json_columns(final.dsc_table_),
+            "heights": np.asarray(final.dendrogram_.heights_, dtype=float).tolist(),
+        }
+    if isinstance(final, CriterionSelectedMoE):
+        return {
+            "selected_k": final.selected_k_,
+            "k_max": final.k_max,
+            "criterion": final.criterion,
+            "sweep_table": _json_columns(final.sweep_table_),
+        }
+    return {}

@@ -1,0 +1,223 @@
+"""Section "time_to_optimum": every solver from the same starts, timed to the best optimum found.
+
+Methods: the four MM variants (fixed or weighted curvature, with or without SQUAREM), our EM
+with capped L-BFGS M-steps, and R flexmix (EM with nnet M-steps). Each start theta_0 is the
+package's own random-partition start (SGMLMoE(init="random") after one fixed-curvature step);
+our solvers begin at theta_0, flexmix at the responsibilities tau(theta_0) (it cannot take
+parameters). Every final log-likelihood is recomputed by our code at the returned parameters.
+
+The target is L* = the best recomputed log-likelihood of any method from any start on that data
+set; a run "reaches" it when its trace comes within ``rel_gap`` |L*| of it. A run that stops
+below it is "worse" if it converged, "budget" if it ran out of iterations, "failed" if it hit a
+non-finite log-likelihood (flexmix: "Log-likelihood: NA"), and "not run" if flexmix is absent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_limits
+
+from moe.ascent import ascend
+from moe.bench.data import synthetic
+from moe.bench.flexmix import flexmix_loglik, run_flexmix
+from moe.em import EMMap
+from moe.mm import Layout, MMMap, augment, e_step
+from moe.model import SGMLMoE
+
+LOG = logging.getLogger(__name__)
+
+METHODS = {
+    "mm_fixed": {"solver": "mm", "curvature": "fixed", "accelerate": False},
+    "mm_fixed_squarem": {"solver": "mm", "curvature": "fixed", "accelerate": True},
+    "mm_weighted": {"solver": "mm", "curvature": "weighted", "accelerate": False},
+    "mm_weighted_squarem": {"solver": "mm", "curvature": "weighted", "accelerate": True},
+    "em": {"solver": "em"},
+    "flexmix": {"solver": "flexmix"},
+}
+DEFAULT_METHOD = "mm_weighted_squarem"  # SGMLMoE's defaults: curvature="weighted", accelerate=True
+
+DEFAULTS = {
+    "datasets": [
+        {"n": 2000, "d": 10, "K": 3, "M": 3, "coef_sd": 1.0, "n_starts": 8},
+        {"n": 10000, "d": 50, "K": 3, "M": 3, "coef_sd": 0.45, "n_starts": 4,
+         "flexmix_iter_max": 100},  # ~3.4 s per flexmix iteration here
+    ],
+    "methods": list(METHODS),
+    "rel_gap": 1e-6,
+    "tol": 1e-10,  # our stopping rule: relative change per cycle
+    "mm_max_iter": 30000,
+    "em_max_iter": 3000,
+    "em_inner_iter": 5,
+    "flexmix_iter_max": 200,
+    "flexmix_tolerance": 1e-10,
+    "threads": 1,
+    "max_trace_points": 300,
+}
+QUICK = {"datasets": [{"n": 2000, "d": 10, "K": 3, "M": 3, "coef_sd": 1.0, "n_starts": 4}]}
+RUN_COLUMNS = ["dataset", "n", "d", "K", "M", "method", "start", "status", "message", "outcome",
+               "final_loglik", "reported_loglik", "best_loglik", "target_loglik", "total_iter", "total_seconds",
+               "iter_to_target", "seconds_to_target"]
+COLUMNS = RUN_COLUMNS + ["iter", "seconds", "loglik", "threads"]
+
+
+def common_starts(X, y, K: int, n_starts: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``n_starts`` random-partition starts (W_0, V_0), made by the estimator's own init."""
+    starts = []
+    for j in range(n_starts):
+        model = SGMLMoE(K, init="random", n_init=1, max_iter=1, curvature="fixed",
+                        accelerate=False, random_state=seed * 1000 + j)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+        starts.append((model.gate_coef_, model.expert_coef_))
+    return starts
+
+
+def _run_ours(spec: dict, XT, y, layout: Layout, theta0, settings) -> dict:
+    s = np.ones(XT.shape[1])
+    start = time.perf_counter()
+    if spec["solver"] == "em":
+        F, max_iter = EMMap(XT, y, s, layout, 0.0, settings["em_inner_iter"]), settings["em_max_iter"]
+    else:
+        F, max_iter = MMMap(XT, y, s, layout, spec["curvature"]), settings["mm_max_iter"]
+    setup = time.perf_counter() - start  # S and its factor: part of the fit's cost
+    result = ascend(F, theta0, max_iter, settings["tol"], spec.get("accelerate", False))
+    seconds = setup + np.asarray(result.times)
+    return {
+        "status": "failed" if result.failed else "ok",
+        "message": result.failed or "",
+        "converged": result.converged,
+        "final_loglik": e_step(result.theta, XT, y, s, layout).loglik,
+        "reported_loglik": result.objective,
+        "total_iter": result.n_iter,
+        "total_seconds": float(seconds[-1]),
+        "trace": pd.DataFrame({"iter": result.evals, "seconds": seconds, "loglik": result.trace}),
+    }
+
+
+def _run_flexmix(X, y, W0, V0, iter_max, settings) -> dict:
+    tau0 = SGMLMoE.from_parameters(W0, V0, np.arange(V0.shape[1])).responsibilities(X, y)
+    fit = run_flexmix(X, y, tau0, iter_max=iter_max,
+                      tolerance=settings["flexmix_tolerance"], threads=settings["threads"])
+    final = flexmix_loglik(fit.coef, X, y) if fit.status == "ok" else np.nan
+    return {
+        "status": fit.status,
+        "message": fit.message,
+        "converged": fit.converged,
+        "final_loglik": final,
+        "reported_loglik": fit.reported_loglik,
+        "total_iter": fit.n_iter,
+        "total_seconds": fit.seconds,
+        "trace": fit.trace[["iter", "seconds", "loglik"]],
+    }
+
+
+def _outcome(run: dict, reached: bool) -> str:
+    if run["status"] in ("not run", "failed"):
+        return run["status"]
+    if reached:
+        return "reached"
+    return "worse" if run["converged"] else "budget"
+
+
+def _thin(n_points: int, keep: list[int], max_points: int) -> np.ndarray:
+    """Indices of about ``max_points`` trace entries, log-spaced, always keeping ``keep``."""
+    if n_points == 0:
+        return np.array([], dtype=int)
+    spaced = np.geomspace(1, n_points, num=min(max_points, n_points)).astype(int) - 1
+    return np.unique(np.r_[0, spaced, n_points - 1, keep]).astype(int)
+
+
+def run_dataset(dataset: dict, settings: dict, seed: int) -> pd.DataFrame:
+    n, d, K, M = (int(dataset[key]) for key in ("n", "d", "K", "M"))
+    X, y, _ = synthetic(n, d, K, M, seed, coef_sd=dataset.get("coef_sd"))
+    XT, layout = augment(X), Layout(K, M, d + 1)
+    starts = common_starts(X, y, K, int(dataset["n_starts"]), seed)
+    runs = []
+    for j, (W0, V0) in enumerate(starts):
+        theta0 = layout.pack(W0, V0)
+        for method in settings["methods"]:
+            spec = METHODS[method]
+            with np.errstate(over="ignore", invalid="ignore"):
+                if spec["solver"] == "flexmix":
+                    iter_max = dataset.get("flexmix_iter_max", settings["flexmix_iter_max"])
+                    run = _run_flexmix(X, y, W0, V0, iter_max, settings)
+                else:
+                    run = _run_ours(spec, XT, y, layout, theta0, settings)
+            LOG.info("n=%d d=%d start %d %s: %s, L=%.6f, %d iterations, %.2f s", n, d, j, method,
+                     run["status"], run["final_loglik"], run["total_iter"], run["total_seconds"])
+            runs.append({"method": method, "start": j} | run)
+    finals = [r["final_loglik"] for r in runs if np.isfinite(r["final_loglik"])]
+    best = max(finals) if finals else np.nan
+    threshold = best - settings["rel_gap"] * abs(best)
+    label = f"n={n}, d={d}, K={K}, M={M}"
+    pieces = []
+    for run in runs:
+        trace = run.pop("trace").reset_index(drop=True)
+        hits = np.flatnonzero(trace["loglik"].to_numpy() >= threshold)
+        reached = hits.size > 0
+        first = int(hits[0]) if reached else None
+        keep = _thin(len(trace), [first] if reached else [], settings["max_trace_points"])
+        part = trace.iloc[keep].copy() if len(trace) else pd.DataFrame(
+            {"iter": [np.nan], "seconds": [np.nan], "loglik": [np.nan]})
+        for key, value in {
+            "dataset": label, "n": n, "d": d, "K": K, "M": M, "method": run["method"],
+            "start": run["start"], "status": run["status"], "message": run["message"],
+            "outcome": _outcome(run, reached), "final_loglik": run["final_loglik"],
+            "reported_loglik": run["reported_loglik"], "best_loglik": best, "target_loglik": threshold,
+            "total_iter": run["total_iter"], "total_seconds": run["total_seconds"],
+            "iter_to_target": trace["iter"].iloc[first] if reached else np.nan,
+            "seconds_to_target": trace["seconds"].iloc[first] if reached else np.nan,
+        }.items():
+            part[key] = value
+        pieces.append(part)
+    return pd.concat(pieces, ignore_index=True)
+
+
+def run(settings: dict, seed: int) -> pd.DataFrame:
+    unknown = set(settings["methods"]) - set(METHODS)
+    if unknown:
+        raise ValueError(f"time_to_optimum: unknown methods {sorted(unknown)}; known: {list(METHODS)}")
+    with threadpool_limits(limits=settings["threads"], user_api="blas"):
+        table = pd.concat([run_dataset(ds, settings, seed) for ds in settings["datasets"]],
+                          ignore_index=True)
+    table["threads"] = settings["threads"]
+    return table[COLUMNS]
+
+
+def _paired_speedup(runs: pd.DataFrame, method: str, reference: str) -> float:
+    """Median over starts where both reached the target of t_reference / t_method."""
+    t = runs.pivot(index="start", columns="method", values="seconds_to_target")
+    if method not in t or reference not in t:
+        return np.nan
+    ratio = (t[reference] / t[method]).dropna()
+    return float(ratio.median()) if len(ratio) else np.nan
+
+
+def summarise(table: pd.DataFrame) -> pd.DataFrame:
+    """Per data set and method: outcomes over starts, median time and iterations to the target,
+    seconds per iteration, and paired speed-ups of each method over flexmix and over our EM."""
+    runs = table.drop_duplicates(["dataset", "method", "start"])
+    rows = []
+    for (dataset, method), group in runs.groupby(["dataset", "method"], sort=False):
+        counts = group["outcome"].value_counts()
+        per_dataset = runs[runs["dataset"] == dataset]
+        ran = group[group["status"] != "not run"]
+        rows.append({
+            "dataset": dataset, "method": method, "starts": len(group),
+            **{outcome: int(counts.get(outcome, 0))
+               for outcome in ("reached", "worse", "budget", "failed", "not run")},
+            "median_seconds_to_target": group["seconds_to_target"].median(),
+            "median_iter_to_target": group["iter_to_target"].median(),
+            "ms_per_iter": 1e3 * (ran["total_seconds"] / ran["total_iter"]).median(),
+            "speedup_vs_flexmix": _paired_speedup(per_dataset, method, "flexmix"),
+            "speedup_vs_em": _paired_speedup(per_dataset, method, "em"),
+            "best_loglik": group["best_loglik"].iloc[0],
+        })
+    return pd.DataFrame(rows)

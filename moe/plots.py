@@ -1,0 +1,250 @@
+"""Figures of the PPI benchmark (matplotlib, Agg backend, atomic writes).
+
+Each function draws one figure file from tables the workflow already wrote;
+none of them computes a result that is not also in a table.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy.cluster.hierarchy import dendrogram  # noqa: E402
+
+from moe.io import atomic_savefig  # noqa: E402
+from moe.metrics import calibration_bins, expected_calibration_error  # noqa: E402
+
+__all__ = [
+    "reliability_diagrams",
+    "accuracy_vs_ece",
+    "fit_times",
+    "dendrogram_dsc",
+    "solver_traces",
+    "expert_structure",
+]
+
+
+def _grid(n_panels: int, ncols: int, size=(3.2, 3.0)):
+    ncols = max(1, min(ncols, n_panels))
+    nrows = math.ceil(n_panels / ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False
+    )
+    for ax in axes.flat[n_panels:]:
+        ax.set_visible(False)
+    return fig, axes.flat
+
+
+def _save(fig, path) -> None:
+    try:
+        atomic_savefig(fig, path, dpi=150)
+    finally:
+        plt.close(fig)
+
+
+def reliability_diagrams(
+    predictions: dict, path, *, n_bins: int = 15, strategy: str = "width",
+    title: str | None = None, reference: str | None = None,
+) -> None:
+    """Top-label reliability diagram per model, pooled over folds.
+
+    Parameters
+    ----------
+    predictions : dict
+        ``{model: (y, proba)}`` in panel order.
+    path : path-like
+    n_bins, strategy
+        As for :func:`moe.metrics.calibration_bins`.
+    title : str, optional
+    reference : str, optional
+        Model whose panel title is set in bold.
+    """
+    fig, axes = _grid(len(predictions), 4)
+    for ax, (model, (y, proba)) in zip(axes, predictions.items()):
+        bins = calibration_bins(y, proba, n_bins, strategy)
+        ece = expected_calibration_error(y, proba, n_bins, strategy)
+        ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--")
+        ax.bar(
+            bins["confidence"], bins["accuracy"] - bins["confidence"],
+            bottom=bins["confidence"], width=1 / n_bins * 0.9, color="tab:red",
+            alpha=0.35, label="gap",
+        )
+        ax.plot(bins["confidence"], bins["accuracy"], "o-", color="tab:blue", ms=3, label="accuracy")
+        ax.bar(bins["confidence"], 0.25 * bins["count"] / bins["count"].max(),
+               width=1 / n_bins * 0.9, color="0.3", alpha=0.4,
+               label="pairs per bin (largest = 0.25)")
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", ylabel="accuracy")
+        ax.set_title(f"{model}\nECE {ece:.3f}", fontsize=9,
+                     fontweight="bold" if model == reference else "normal")
+        ax.set_aspect("equal")
+    axes[0].legend(fontsize=6, loc="upper left")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def accuracy_vs_ece(
+    pooled: pd.DataFrame, path, *, ece_metric: str = "ece_width", reference: str | None = None
+) -> None:
+    """Pooled accuracy against pooled ECE per model, one panel per dataset and split.
+
+    Parameters
+    ----------
+    pooled : DataFrame
+        Columns ``dataset, split, model, metric, estimate, lower, upper``.
+    """
+    groups = list(pooled.groupby(["dataset", "split"], sort=False))
+    fig, axes = _grid(len(groups), 2, size=(4.6, 3.8))
+    for ax, ((dataset, split), part) in zip(axes, groups):
+        wide = part.set_index(["model", "metric"])
+        for model in dict.fromkeys(part["model"]):
+            acc, ece = wide.loc[(model, "accuracy")], wide.loc[(model, ece_metric)]
+            ax.errorbar(
+                ece["estimate"], acc["estimate"],
+                xerr=[[ece["estimate"] - ece["lower"]], [ece["upper"] - ece["estimate"]]],
+                yerr=[[acc["estimate"] - acc["lower"]], [acc["upper"] - acc["estimate"]]],
+                fmt="*" if model == reference else "o", ms=10 if model == reference else 5,
+                capsize=2,
+            )
+            ax.annotate(model, (ece["estimate"], acc["estimate"]), fontsize=7,
+                        xytext=(3, 3), textcoords="offset points")
+        ax.set(xlabel=f"{ece_metric} (lower is better)", ylabel="accuracy",
+               title=f"{dataset}, {split}")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def fit_times(times: pd.DataFrame, path) -> None:
+    """Fit time per model and fold (log scale), one row of panels per dataset.
+
+    Parameters
+    ----------
+    times : DataFrame
+        Columns ``dataset, split, model, fold, fit_seconds``.
+    """
+    datasets = list(dict.fromkeys(times["dataset"]))
+    fig, axes = _grid(len(datasets), len(datasets), size=(5.0, 0.35 * times["model"].nunique() + 1.5))
+    for ax, dataset in zip(axes, datasets):
+        part = times[times["dataset"] == dataset]
+        order = part.groupby("model")["fit_seconds"].median().sort_values().index
+        for i, model in enumerate(order):
+            for j, (split, rows) in enumerate(part[part["model"] == model].groupby("split")):
+                ax.scatter(rows["fit_seconds"], np.full(len(rows), i + 0.15 * (j - 0.5)),
+                           s=12, color=f"C{j}", label=split if i == 0 else None)
+        ax.set_yticks(range(len(order)), order)
+        ax.set_xscale("log")
+        ax.set(xlabel="fit time per fold (s)", title=dataset)
+        ax.grid(alpha=0.3, axis="x")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def dendrogram_dsc(
+    linkage, dsc_table: pd.DataFrame, selected_k: int, path, *,
+    sweep: pd.DataFrame | None = None, criterion: str = "bic", title: str | None = None,
+) -> None:
+    """The dendrogram of mixing measures next to the whole DSC curve.
+
+    Parameters
+    ----------
+    linkage : array-like
+        SciPy linkage matrix of the over-fitted model's experts.
+    dsc_table : DataFrame
+        Columns ``n_experts, dsc`` (and others).
+    selected_k : int
+        K chosen by the DSC, marked on the curve.
+    sweep : DataFrame, optional
+        The criterion sweep (``n_experts`` and ``criterion`` columns), drawn on
+        a twin axis for comparison.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    linkage = np.asarray(linkage, dtype=float)
+    dendrogram(linkage, ax=left, labels=[str(i + 1) for i in range(linkage.shape[0] + 1)],
+               color_threshold=0)
+    left.set(xlabel="expert of the over-fitted model", ylabel="merge height",
+             title="dendrogram of mixing measures")
+    table = dsc_table.sort_values("n_experts")
+    right.plot(table["n_experts"], table["dsc"], "o-", color="tab:blue", label="DSC")
+    chosen = table[table["n_experts"] == selected_k]
+    right.plot(chosen["n_experts"], chosen["dsc"], "*", ms=16, color="tab:red",
+               label=f"selected K = {selected_k}")
+    right.set(xlabel="number of experts", ylabel="DSC (lower is better)", title="DSC curve")
+    handles, labels = right.get_legend_handles_labels()
+    if sweep is not None:
+        twin = right.twinx()
+        s = sweep.sort_values("n_experts")
+        twin.plot(s["n_experts"], s[criterion], "s--", color="tab:green", ms=4,
+                  label=f"{criterion.upper()} sweep")
+        twin.set_ylabel(criterion.upper())
+        h2, l2 = twin.get_legend_handles_labels()
+        handles, labels = handles + h2, labels + l2
+    right.legend(handles, labels, fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def solver_traces(traces: pd.DataFrame, path) -> None:
+    """MM against EM: distance to the best log-likelihood per pair, against time and iteration.
+
+    Parameters
+    ----------
+    traces : DataFrame
+        Columns ``dataset, solver, iteration, seconds, mean_loglik``.
+    """
+    datasets = list(dict.fromkeys(traces["dataset"]))
+    fig, axes = plt.subplots(len(datasets), 2, figsize=(9, 3.2 * len(datasets)), squeeze=False)
+    for row, dataset in zip(axes, datasets):
+        part = traces[traces["dataset"] == dataset]
+        best = part["mean_loglik"].max()
+        for solver, rows in part.groupby("solver", sort=False):
+            gap = np.maximum(best - rows["mean_loglik"].to_numpy(), 1e-12)
+            row[0].plot(rows["seconds"], gap, label=solver.upper())
+            row[1].plot(rows["iteration"], gap, label=solver.upper())
+        for ax, xlabel in zip(row, ("seconds", "iteration")):
+            ax.set(yscale="log", xlabel=xlabel, ylabel="best - loglik per pair",
+                   title=f"{dataset}")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def expert_structure(table: pd.DataFrame, path) -> None:
+    """Gate mass and class profile of the selected experts, one row per dataset.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Columns ``dataset, expert, gate_mass, class, probability``.
+    """
+    datasets = list(dict.fromkeys(table["dataset"]))
+    fig, axes = plt.subplots(len(datasets), 2, figsize=(10, 3.2 * len(datasets)), squeeze=False)
+    for row, dataset in zip(axes, datasets):
+        part = table[table["dataset"] == dataset]
+        mass = part.drop_duplicates("expert").set_index("expert")["gate_mass"]
+        row[0].bar(mass.index.astype(str), mass.to_numpy(), color="tab:purple")
+        row[0].set(xlabel="expert", ylabel="mean gate probability",
+                   title=f"{dataset}: gate mass")
+        profile = part.pivot(index="expert", columns="class", values="probability")
+        profile = profile[list(dict.fromkeys(part["class"]))]
+        bottom = np.zeros(len(profile))
+        for i, name in enumerate(profile.columns):
+            row[1].bar(profile.index.astype(str), profile[name], bottom=bottom,
+                       color=f"C{i}", label=name)
+            bottom += profile[name].to_numpy()
+        row[1].set(xlabel="expert", ylabel="class probability", ylim=(0, 1),
+                   title=f"{dataset}: class profile")
+        row[1].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.tight_layout()
+    _save(fig, path)

@@ -1,0 +1,307 @@
+"""The synthetic study (DESIGN.md section 4): four experiments, each a tidy table and a figure.
+
+``run_experiment(name, settings, seed)`` returns a DataFrame; ``plot_experiment(name, table,
+path)`` draws it. ``SETTINGS["default"][name]`` runs in a few minutes on two cores;
+``SETTINGS["paper"][name]`` is the larger study the README reports. ``settings`` may give only
+the keys it changes; the rest come from ``SETTINGS["default"][name]``.
+
+1. ``selection``: the share of replicates in which each selector returns the true K0, against
+   n, for every DSC variant (one over-fitted fit at K_bar = K0 + ``k_extra`` per replicate and
+   per ridge alpha) and for AIC, BIC and ICL (a sweep K = 1..K_bar), in a well-specified and an
+   epsilon-contaminated setting.
+2. ``voronoi``: the Voronoi loss (``moe.simulate.voronoi_loss``) of the over-fitted fit, of its
+   dendrogram level at K0 and of a fit at K0, against n, with the log-log slope.
+3. ``optimisation``: the log-likelihood against iteration and wall time for MM (weighted and
+   fixed curvature, with and without SQUAREM) and EM, all from the same start on the same data.
+4. ``selection_cost``: the wall time of one over-fitted fit plus the dendrogram against the
+   sweep K = 1..K_bar.
+
+Command line (writes ``<out>/<name>.csv`` and ``<out>/<name>.png``):
+
+    python -m moe.synthetic selection --scale paper --seed 0 --out results/synthetic
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
+
+from moe.dendrogram import DEFAULT_VARIANT, OMEGAS, MixingDendrogram, resolve_variant
+from moe.model import SGMLMoE
+from moe.selection import CRITERIA, best_k, fit_sgmlmoe, partition_start, sweep
+from moe.simulate import sample, true_model, voronoi_loss, well_separated_parameters
+
+EXPERIMENTS = ("selection", "voronoi", "optimisation", "selection_cost")
+
+_TRUTH = {"K0": 3, "d": 2, "M": 4, "gate_scale": 3.0, "expert_scale": 3.0, "slope_scale": 0.5,
+          "truth_seed": 0}
+_FIT = {"max_iter": 1000, "tol": 1e-7, "n_threads": 1, "n_starts": 2}
+
+SETTINGS = {
+    "default": {
+        "selection": {
+            "settings": [{"name": "well-specified", **_TRUTH, "epsilon": 0.0},
+                         {"name": "contaminated", **_TRUTH, "epsilon": 0.1}],
+            "n_grid": [1000, 4000], "replicates": 2, "k_extra": 2, "alphas": [0.0],
+            "variants": [DEFAULT_VARIANT, "literal"], "omegas": ["log"],
+            "criteria": list(CRITERIA), "fit": {**_FIT, "max_iter": 300, "tol": 1e-6},
+        },
+        "voronoi": {"truth": _TRUTH, "n_grid": [1000, 4000, 16000], "replicates": 2,
+                    "k_extra": 2, "variant": DEFAULT_VARIANT,
+                    "fit": {**_FIT, "max_iter": 300, "tol": 1e-6}},
+        "optimisation": {"truth": _TRUTH, "n": 4000, "n_experts": 3, "max_iter": 200,
+                         "em_inner_iter": 5,
+                         "solvers": ["mm-weighted-squarem", "mm-weighted", "mm-fixed-squarem",
+                                     "mm-fixed", "em"]},
+        "selection_cost": {"truth": _TRUTH, "n_grid": [2000, 8000], "replicates": 1,
+                           "k_extra": 2, "variant": DEFAULT_VARIANT,
+                           "fit": {**_FIT, "max_iter": 300, "tol": 1e-6}},
+    },
+}
+_ALL_TREES = ["literal", "normalised", "refit", "normalised_refit", "predictive",
+               "predictive_refit", "loglik", "loglik_refit", "probe_refit", "probe_resp_refit"]
+SETTINGS["paper"] = {
+    "selection": {
+        **SETTINGS["default"]["selection"],
+        "settings": [
+            # every variant, every omega, with and without a ridge on the over-fitted fit
+            {"name": "well-specified", **_TRUTH, "epsilon": 0.0, "variants": _ALL_TREES,
+             "omegas": list(OMEGAS), "alphas": [0.0, 3.0]},
+            {"name": "contaminated", **_TRUTH, "epsilon": 0.1},
+            {"name": "well-specified K0=2", **_TRUTH, "K0": 2, "epsilon": 0.0},
+            {"name": "well-specified K0=1", **_TRUTH, "K0": 1, "epsilon": 0.0},
+        ],
+        "n_grid": [2000, 6000, 20000], "replicates": 5, "k_extra": 3, "alphas": [0.0],
+        "variants": [DEFAULT_VARIANT, "literal"], "omegas": ["log"], "fit": _FIT,
+    },
+    "voronoi": {**SETTINGS["default"]["voronoi"], "n_grid": [1000, 3000, 10000, 30000, 100000],
+                "replicates": 5, "k_extra": 3, "fit": _FIT},
+    "optimisation": {**SETTINGS["default"]["optimisation"], "n": 20000, "max_iter": 1000},
+    "selection_cost": {**SETTINGS["default"]["selection_cost"],
+                       "n_grid": [2000, 6000, 20000, 60000], "replicates": 3, "k_extra": 3,
+                       "fit": _FIT},
+}
+
+
+def run_experiment(name, settings=None, seed=0) -> pd.DataFrame:
+    """Run experiment ``name`` with ``settings`` (over ``SETTINGS["default"][name]``) and ``seed``.
+
+    Returns the experiment's tidy table; see the module docstring and each ``_run_*`` function
+    for its columns.
+    """
+    if name not in EXPERIMENTS:
+        raise ValueError(f"experiment must be one of {EXPERIMENTS}; got {name!r}")
+    defaults = SETTINGS["default"][name]
+    settings = {**copy.deepcopy(defaults), **(settings or {})}
+    unknown = set(settings) - set(defaults)
+    if unknown:
+        raise ValueError(f"unknown settings for experiment {name!r}: {sorted(unknown)}")
+    return _RUNNERS[name](settings, np.random.SeedSequence(seed))
+
+
+# ---------------------------------------------------------------------------- helpers
+def _truth(spec):
+    W, V = well_separated_parameters(
+        spec["K0"], spec["d"], spec["M"], gate_scale=spec["gate_scale"],
+        expert_scale=spec["expert_scale"], slope_scale=spec["slope_scale"],
+        random_state=spec["truth_seed"],
+    )
+    return true_model(W, V)
+
+
+def _seed(seq: np.random.SeedSequence) -> int:
+    return int(seq.generate_state(1)[0] % (2**31 - 1))
+
+
+def _fit(X, y, K, fit, seed, alpha=0.0):
+    params = dict(fit)
+    n_starts = params.pop("n_starts")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fit_sgmlmoe(X, y, K, n_starts=n_starts, random_state=seed, alpha=alpha, **params)
+
+
+# ---------------------------------------------------------------------------- 1. selection
+def _run_selection(s, seq):
+    """Columns: setting, epsilon, K0, n, replicate, method, alpha, selected_k, correct, seconds.
+
+    A setting may carry its own ``variants``, ``omegas`` and ``alphas`` (else the experiment's).
+
+    ``method`` is ``dsc:<variant>`` (``<variant>@<omega>`` when scored with another omega) or a
+    sweep criterion; ``seconds`` is the over-fitted fit plus the tree (DSC) or the whole sweep.
+    """
+    rows = []
+    for setting in s["settings"]:
+        truth = _truth(setting)
+        K0, K_bar = setting["K0"], setting["K0"] + s["k_extra"]
+        variants = setting.get("variants", s["variants"])
+        omegas = setting.get("omegas", s["omegas"])
+        alphas = setting.get("alphas", s["alphas"])
+        for n in s["n_grid"]:
+            for rep, rep_seq in enumerate(seq.spawn(s["replicates"])):
+                data_seed, fit_seed = (_seed(q) for q in rep_seq.spawn(2))
+                X, y = sample(truth, n, epsilon=setting["epsilon"], random_state=data_seed)
+                base = {"setting": setting["name"], "epsilon": setting["epsilon"], "K0": K0,
+                        "n": n, "replicate": rep}
+                for alpha in alphas:
+                    t0 = time.perf_counter()
+                    model = _fit(X, y, K_bar, s["fit"], fit_seed, alpha)
+                    fit_seconds = time.perf_counter() - t0
+                    for tree, scored in _group_by_tree(variants, omegas).items():
+                        t0 = time.perf_counter()
+                        dendrogram = MixingDendrogram(model, tree, X=X, y=y)
+                        seconds = fit_seconds + time.perf_counter() - t0
+                        for label, variant in scored:
+                            k = best_k(dendrogram.with_variant(variant).dsc(X, y), "dsc")
+                            rows.append({**base, "method": f"dsc:{label}", "alpha": alpha,
+                                         "selected_k": k, "correct": k == K0, "seconds": seconds})
+                t0 = time.perf_counter()
+                table = sweep(X, y, K_bar, s["criteria"],
+                              fit=lambda X_, y_, K, **p: _fit(X_, y_, K, s["fit"], fit_seed))
+                seconds = time.perf_counter() - t0
+                for criterion in s["criteria"]:
+                    k = best_k(table, criterion)
+                    rows.append({**base, "method": criterion, "alpha": 0.0, "selected_k": k,
+                                 "correct": k == K0, "seconds": seconds})
+    return pd.DataFrame(rows)
+
+
+def _group_by_tree(variants, omegas):
+    """{tree: [(label, variant)]}: variants that differ only in omega share one tree."""
+    groups = {}
+    for name in variants:
+        base = resolve_variant(name)
+        for omega in omegas:
+            label = name if omega == base.omega else f"{name}@{omega}"
+            groups.setdefault(base, []).append((label, resolve_variant(label)))
+    return groups
+
+
+# ---------------------------------------------------------------------------- 2. voronoi
+def _run_voronoi(s, seq):
+    """Columns: n, replicate, fit (``overfit`` K_bar, ``merged`` the tree's level K0,
+    ``selected`` the DSC's choice, ``k0_fit`` a fit at K0), n_experts, loss."""
+    truth = _truth(s["truth"])
+    K0 = s["truth"]["K0"]
+    K_bar = K0 + s["k_extra"]
+    rows = []
+    for n in s["n_grid"]:
+        for rep, rep_seq in enumerate(seq.spawn(s["replicates"])):
+            data_seed, fit_seed = (_seed(q) for q in rep_seq.spawn(2))
+            X, y = sample(truth, n, random_state=data_seed)
+            model = _fit(X, y, K_bar, s["fit"], fit_seed)
+            dendrogram = MixingDendrogram(model, s["variant"], X=X, y=y)
+            selected = dendrogram.select(X, y)
+            fits = {"overfit": model, "merged": dendrogram.levels_[K0], "selected": selected,
+                    "k0_fit": _fit(X, y, K0, s["fit"], fit_seed)}
+            for label, fitted in fits.items():
+                rows.append({"n": n, "replicate": rep, "fit": label,
+                             "n_experts": fitted.gate_coef_.shape[0],
+                             "loss": voronoi_loss(fitted, truth)})
+    return pd.DataFrame(rows)
+
+
+def loglog_slope(table) -> pd.Series:
+    """Least-squares slope of log(loss) on log(n) for every ``fit`` of a voronoi table."""
+    return table.groupby("fit").apply(
+        lambda g: np.polyfit(np.log(g["n"]), np.log(g["loss"]), 1)[0], include_groups=False
+    )
+
+
+# ---------------------------------------------------------------------------- 3. optimisation
+_SOLVERS = {
+    "mm-weighted-squarem": {"solver": "mm", "curvature": "weighted", "accelerate": True},
+    "mm-weighted": {"solver": "mm", "curvature": "weighted", "accelerate": False},
+    "mm-fixed-squarem": {"solver": "mm", "curvature": "fixed", "accelerate": True},
+    "mm-fixed": {"solver": "mm", "curvature": "fixed", "accelerate": False},
+    "em": {"solver": "em", "accelerate": False},
+}
+
+
+def _run_optimisation(s, seq):
+    """Columns: solver, iteration (accepted step), seconds, mean_loglik (objective / n)."""
+    truth = _truth(s["truth"])
+    data_seed, start_seed = (_seed(q) for q in seq.spawn(2))
+    X, y = sample(truth, s["n"], random_state=data_seed)
+    start = partition_start(X, y, s["n_experts"], random_state=start_seed)
+    rows = []
+    for label in s["solvers"]:
+        if label not in _SOLVERS:
+            raise ValueError(f"unknown solver {label!r}; choose from {sorted(_SOLVERS)}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = SGMLMoE(s["n_experts"], init=start, max_iter=s["max_iter"], tol=0.0,
+                            n_threads=1, em_inner_iter=s["em_inner_iter"],
+                            **_SOLVERS[label]).fit(X, y)
+        for it, (ll, t) in enumerate(zip(model.loglik_trace_, model.time_trace_)):
+            rows.append({"solver": label, "iteration": it, "seconds": t,
+                         "mean_loglik": ll / s["n"]})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------- 4. selection cost
+def _run_selection_cost(s, seq):
+    """Columns: n, replicate, procedure (``overfit+dendrogram`` or ``sweep``), seconds, selected_k."""
+    truth = _truth(s["truth"])
+    K_bar = s["truth"]["K0"] + s["k_extra"]
+    rows = []
+    for n in s["n_grid"]:
+        for rep, rep_seq in enumerate(seq.spawn(s["replicates"])):
+            data_seed, fit_seed = (_seed(q) for q in rep_seq.spawn(2))
+            X, y = sample(truth, n, random_state=data_seed)
+            t0 = time.perf_counter()
+            model = _fit(X, y, K_bar, s["fit"], fit_seed)
+            k = MixingDendrogram(model, s["variant"], X=X, y=y).select(X, y).gate_coef_.shape[0]
+            rows.append({"n": n, "replicate": rep, "procedure": "overfit+dendrogram",
+                         "seconds": time.perf_counter() - t0, "selected_k": k})
+            t0 = time.perf_counter()
+            table = sweep(X, y, K_bar, ("bic",),
+                          fit=lambda X_, y_, K, **p: _fit(X_, y_, K, s["fit"], fit_seed))
+            rows.append({"n": n, "replicate": rep, "procedure": "sweep",
+                         "seconds": time.perf_counter() - t0, "selected_k": best_k(table, "bic")})
+    return pd.DataFrame(rows)
+
+
+_RUNNERS = {
+    "selection": _run_selection,
+    "voronoi": _run_voronoi,
+    "optimisation": _run_optimisation,
+    "selection_cost": _run_selection_cost,
+}
+
+
+# ---------------------------------------------------------------------------- figures
+def plot_experiment(name, table, path) -> None:
+    """Draw experiment ``name``'s table to ``path`` (one figure; format from the suffix)."""
+    from moe.plots_selection import EXPERIMENT_PLOTS
+
+    if name not in EXPERIMENT_PLOTS:
+        raise ValueError(f"experiment must be one of {EXPERIMENTS}; got {name!r}")
+    EXPERIMENT_PLOTS[name](table, path)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("experiment", choices=EXPERIMENTS)
+    parser.add_argument("--scale", choices=sorted(SETTINGS), default="default")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("results/synthetic"))
+    args = parser.parse_args(argv)
+    table = run_experiment(args.experiment, SETTINGS[args.scale][args.experiment], args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    csv = args.out / f"{args.experiment}.csv"
+    tmp = csv.with_suffix(".csv.tmp")
+    table.to_csv(tmp, index=False)
+    tmp.replace(csv)
+    plot_experiment(args.experiment, table, args.out / f"{args.experiment}.png")
+
+
+if __name__ == "__main__":
+    main()

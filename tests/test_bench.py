@@ -1,0 +1,262 @@
+"""The performance benchmark's plumbing: tables, the flexmix bridge, machine info, figures, CLI.
+
+Correctness only; the timings themselves are measured by ``python -m moe.bench`` and the
+workflow, never here.
+"""
+
+import os
+import stat
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from moe import SGMLMoE
+from moe.bench import (SECTIONS, machine_info, machine_summary, plot_section, resolve_settings,
+                       run_section, summarise_section)
+from moe.bench.__main__ import main
+from moe.bench.flexmix import flexmix_loglik, flexmix_parameters, run_flexmix
+from moe.bench.optimum import COLUMNS as OPTIMUM_COLUMNS
+from moe.bench.scale import COLUMNS as SCALE_COLUMNS
+from moe.bench.step_cost import COLUMNS as STEP_COLUMNS
+from tests.helpers import sample_sgmlmoe
+
+TINY_STEP = {"n": [300], "d": [3], "K": [2], "M": [2], "min_repeats": 2, "max_repeats": 2,
+             "target_seconds": 0.0}
+TINY_OPTIMUM = {"datasets": [{"n": 300, "d": 2, "K": 2, "M": 2, "n_starts": 2}],
+                "methods": ["mm_fixed", "mm_weighted_squarem", "em", "flexmix"],
+                "mm_max_iter": 300, "em_max_iter": 30, "tol": 1e-9}
+MACHINE_COLUMNS = ["machine", "load_before", "load_after"]
+
+
+@pytest.fixture
+def no_rscript(monkeypatch, tmp_path):
+    """A PATH on which there is no Rscript, as on a machine without R."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+
+def to_flexmix_layout(W, V):
+    """Our (W, V) as flexmix's coefficient table: gate component 1 and expert class 1 at zero."""
+    Wf, Vf = W - W[0], V - V[:, :1, :]
+    K, M, p = V.shape
+    rows = [("gate", k + 1, 0, j, Wf[k, j]) for k in range(K) for j in range(p)]
+    rows += [("expert", k + 1, m + 1, j, Vf[k, m, j])
+             for k in range(K) for m in range(1, M) for j in range(p)]
+    return pd.DataFrame(rows, columns=["block", "component", "class", "column", "value"])
+
+
+# ------------------------------------------------------------------ machine and settings
+def test_machine_info_names_cpu_cores_blas_and_versions():
+    info = machine_info()
+    for key in ("cpu_model", "cores", "memory_gb", "blas", "blas_version", "blas_architecture",
+                "blas_threads", "numpy", "scipy", "sklearn", "python", "moe", "flexmix"):
+        assert key in info, key
+    assert info["cores"] >= 1 and info["memory_gb"] > 0
+    assert info["numpy"] == np.__version__
+    summary = machine_summary(info, threads=1)
+    assert info["cpu_model"] in summary and "1 BLAS thread" in summary
+
+
+def test_settings_reject_unknown_keys_and_sections():
+    assert resolve_settings("step_cost", {"n": [10]})["n"] == [10]
+    assert resolve_settings("step_cost", {})["d"] == [10, 50, 200]
+    with pytest.raises(ValueError, match="unknown settings \\['n_rows'\\]"):
+        resolve_settings("step_cost", {"n_rows": 10})
+    with pytest.raises(ValueError, match="unknown benchmark section 'speed'"):
+        run_section("speed", {}, 0)
+
+
+# ------------------------------------------------------------------ flexmix bridge
+def test_flexmix_loglik_is_our_loglik_at_the_same_model():
+    """flexmix's layout (first rows zero) and ours (last rows zero) are one model."""
+    X, y, W, V = sample_sgmlmoe(150, 3, 3, 4, seed=2)
+    coef = to_flexmix_layout(W, V)
+    ours = SGMLMoE.from_parameters(W, V, np.arange(4)).loglik(X, y)
+    assert flexmix_loglik(coef, X, y) == pytest.approx(ours, rel=1e-12)
+    Wf, Vf = flexmix_parameters(coef)
+    assert np.all(Wf[0] == 0) and np.all(Vf[:, 0] == 0)
+    np.testing.assert_allclose(Wf - Wf[-1], W - W[-1], atol=1e-12)
+
+
+def test_flexmix_loglik_by_hand_for_one_point():
+    """K = 2, M = 2, p = 2 (intercept and one input), flexmix layout, computed by hand."""
+    coef = pd.DataFrame(
+        [("gate", 1, 0, 0, 0.0), ("gate", 1, 0, 1, 0.0), ("gate", 2, 0, 0, 0.5), ("gate", 2, 0, 1, -1.0),
+         ("expert", 1, 2, 0, 1.0), ("expert", 1, 2, 1, 2.0), ("expert", 2, 2, 0, -1.0), ("expert", 2, 2, 1, 0.0)],
+        columns=["block", "component", "class", "column", "value"])
+    x, label = 0.3, 1  # label 1 is flexmix's class 2
+    pi2 = np.exp(0.5 - x) / (1 + np.exp(0.5 - x))
+    p1 = np.exp(1 + 2 * x) / (1 + np.exp(1 + 2 * x))
+    p2 = np.exp(-1.0) / (1 + np.exp(-1.0))
+    expected = np.log((1 - pi2) * p1 + pi2 * p2)
+    assert flexmix_loglik(coef, np.array([[x]]), np.array([label])) == pytest.approx(expected, rel=1e-12)
+
+
+def test_flexmix_is_marked_not_run_without_rscript(no_rscript):
+    X, y, _, _ = sample_sgmlmoe(50, 2, 2, 2, seed=0)
+    fit = run_flexmix(X, y, np.full((50, 2), 0.5), iter_max=5, tolerance=1e-6)
+    assert fit.status == "not run" and "r-cran-flexmix" in fit.message
+    assert fit.coef is None and np.isnan(fit.seconds)
+
+
+def _fake_rscript(folder, body):
+    """An executable ``Rscript`` that answers the version query and runs ``body`` (bash) for a fit;
+    $6 is the output prefix the bridge passes."""
+    path = folder / "Rscript"
+    path.write_text("#!/bin/bash\n"
+                    'if [ "$1" = "-e" ]; then printf 2.3.18; exit 0; fi\n' + body)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+
+
+def test_a_flexmix_failure_is_reported_as_failed(monkeypatch, tmp_path):
+    _fake_rscript(tmp_path, "\n".join([
+        'printf \'"iter","loglik","seconds"\\n1,-40.5,0.1\\n2,-39.0,0.2\\n\' > "$6_trace.csv"',
+        'printf \'"status","message","iter","converged","loglik","seconds"\\n'
+        '"failed","   3 Log-likelihood: NA",2,FALSE,NA,0.25\\n\' > "$6_status.csv"',
+    ]))
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}/usr/bin:/bin")
+    X, y, _, _ = sample_sgmlmoe(40, 2, 2, 2, seed=1)
+    fit = run_flexmix(X, y, np.full((40, 2), 0.5), iter_max=5, tolerance=1e-6)
+    assert fit.status == "failed" and fit.message == "3 Log-likelihood: NA"
+    assert fit.coef is None and fit.n_iter == 2 and fit.seconds == 0.25
+    assert fit.trace["loglik"].tolist() == [-40.5, -39.0]
+
+
+def test_a_crashing_rscript_is_an_error_not_a_row(monkeypatch, tmp_path):
+    _fake_rscript(tmp_path, 'echo "Error: object x not found" >&2; exit 1\n')
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}/usr/bin:/bin")
+    X, y, _, _ = sample_sgmlmoe(40, 2, 2, 2, seed=1)
+    with pytest.raises(RuntimeError, match="object x not found"):
+        run_flexmix(X, y, np.full((40, 2), 0.5), iter_max=5, tolerance=1e-6)
+
+
+# ------------------------------------------------------------------ sections
+def test_step_cost_table_has_the_documented_columns():
+    table = run_section("step_cost", TINY_STEP, seed=0)
+    assert list(table.columns) == STEP_COLUMNS + MACHINE_COLUMNS
+    assert sorted(table["curvature"]) == ["fixed", "weighted"]
+    assert (table["step_seconds"] > 0).all() and (table["floor_seconds"] > 0).all()
+    np.testing.assert_allclose(table["ratio"], table["step_seconds"] / table["floor_seconds"])
+    np.testing.assert_array_equal(
+        table["floor_seconds"], np.minimum(table["floor_whole_seconds"], table["floor_blocked_seconds"]))
+    assert (table["threads"] == 1).all() and (table["repeats"] == 2).all()
+
+
+@pytest.fixture(scope="module")
+def optimum_without_r():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", "/nonexistent")
+        return run_section("time_to_optimum", TINY_OPTIMUM, seed=3)
+
+
+def test_time_to_optimum_targets_the_best_recomputed_loglik(optimum_without_r):
+    table = optimum_without_r
+    assert list(table.columns) == OPTIMUM_COLUMNS + MACHINE_COLUMNS
+    runs = table.drop_duplicates(["method", "start"])
+    ours = runs[runs["method"] != "flexmix"]
+    assert len(runs) == 8 and (ours["status"] == "ok").all()
+    best = runs["final_loglik"].max()
+    assert (table["best_loglik"] == best).all()
+    # our traces end at the returned parameters, whose log-likelihood was recomputed
+    np.testing.assert_allclose(ours["final_loglik"], ours["reported_loglik"], rtol=1e-12)
+    threshold = best - 1e-6 * abs(best)
+    for (method, start), run in table[table["method"] != "flexmix"].groupby(["method", "start"]):
+        outcome = run["outcome"].iloc[0]
+        assert (outcome == "reached") == (run["loglik"].max() >= threshold), (method, start)
+        assert np.all(np.diff(run["iter"]) >= 0) and np.all(np.diff(run["loglik"]) >= -1e-9 * abs(best))
+        if outcome == "reached":
+            hit = run[run["iter"] == run["iter_to_target"].iloc[0]].iloc[:1]
+            assert hit["loglik"].iloc[0] >= threshold
+            assert hit["seconds"].iloc[0] == run["seconds_to_target"].iloc[0]
+            assert run.loc[run["iter"] < hit["iter"].iloc[0], "loglik"].lt(threshold).all()
+
+
+def test_time_to_optimum_marks_flexmix_not_run_and_counts_it(optimum_without_r):
+    flexmix = optimum_without_r[optimum_without_r["method"] == "flexmix"]
+    assert (flexmix["outcome"] == "not run").all() and flexmix["seconds_to_target"].isna().all()
+    summary = summarise_section("time_to_optimum", optimum_without_r)
+    row = summary[summary["method"] == "flexmix"].iloc[0]
+    assert row["not run"] == 2 and row["reached"] == 0 and np.isnan(row["speedup_vs_flexmix"])
+    counted = summary[["reached", "worse", "budget", "failed", "not run"]].sum(axis=1)
+    assert (counted == summary["starts"]).all()
+
+
+def test_scale_fit_in_a_fresh_process_reproduces_the_in_process_fit():
+    settings = {"n": 400, "d": 3, "K": 2, "M": 2, "threads": 1, "dtypes": ["float64", "float32"],
+                "model": {"n_init": 1, "max_iter": 20, "tol": 1e-6}}
+    table = run_section("scale", settings, seed=5)
+    assert list(table.columns) == SCALE_COLUMNS + MACHINE_COLUMNS
+    row = table.iloc[0]
+    assert row["status"] == "ok" and row["peak_rss_gb"] >= row["data_rss_gb"] > 0
+    from moe.bench.data import synthetic
+
+    X, y, _ = synthetic(400, 3, 2, 2, seed=5)
+    model = SGMLMoE(2, n_threads=1, random_state=5, n_init=1, max_iter=20, tol=1e-6).fit(X, y)
+    assert row["loglik"] == model.loglik_ and row["n_iter"] == model.n_iter_
+    float32 = table.iloc[1]
+    if "dtype" in SGMLMoE().get_params():
+        assert float32["status"] == "ok" and abs(float32["loglik_minus_float64"]) < 1e-3 * abs(row["loglik"])
+    else:
+        assert float32["status"] == "not available" and np.isnan(float32["seconds"])
+
+
+def test_every_section_draws_its_figure(optimum_without_r, tmp_path):
+    tables = {
+        "step_cost": pd.DataFrame({"n": [100, 1000] * 2, "d": 5, "K": 2, "M": 2,
+                                   "curvature": ["fixed"] * 2 + ["weighted"] * 2,
+                                   "step_seconds": [1e-4, 1e-3, 2e-4, 2e-3],
+                                   "floor_seconds": [5e-5, 5e-4] * 2, "threads": 1}),
+        "time_to_optimum": optimum_without_r,
+        "selection_cost": pd.DataFrame({
+            "n": 100, "d": 2, "true_k": 2, "M": 2, "k_max": 4, "repeat": [0, 0, 1, 1],
+            "method": ["overfit + dendrogram", "sweep K=1..4"] * 2, "criterion": ["dsc", "bic"] * 2,
+            "seconds": [1.0, 3.0, 1.2, 2.8], "selected_k": [2, 2, 2, 3]}),
+        "scale": pd.DataFrame({"n": 10, "d": 2, "K": 2, "M": 2, "threads": 2,
+                               "dtype": ["float64", "float32"], "status": ["ok", "not available"],
+                               "seconds": [60.0, np.nan], "data_rss_gb": [0.5, np.nan],
+                               "peak_rss_gb": [2.0, np.nan]}),
+    }
+    assert set(tables) == set(SECTIONS)
+    for name, table in tables.items():
+        path = tmp_path / f"{name}.png"
+        plot_section(name, table, path)
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+
+
+def test_the_command_line_prints_and_saves_a_section(tmp_path, capsys):
+    import json
+
+    assert main(["step_cost", "--settings", json.dumps({"step_cost": TINY_STEP}),
+                 "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "== step_cost" in printed and "floor_ms" in printed
+    saved = pd.read_csv(tmp_path / "step_cost.csv")
+    assert list(saved.columns) == STEP_COLUMNS + MACHINE_COLUMNS
+    assert json.loads((tmp_path / "machine.json").read_text())["cores"] >= 1
+    assert (tmp_path / "step_cost.png").stat().st_size > 0
+    with pytest.raises(SystemExit, match="unknown sections \\['speed'\\]"):
+        main(["speed"])
+
+
+def test_selection_cost_times_both_paths_on_the_same_data():
+    from moe.bench.data import synthetic
+    from moe.bench.selection_cost import COLUMNS as SELECTION_COLUMNS
+    from moe.selection import best_k, fit_sgmlmoe, sweep
+
+    model = {"n_starts": 1, "max_iter": 40, "tol": 1e-6}
+    settings = {"n": 300, "d": 2, "true_k": 2, "M": 2, "k_max": 3, "repeats": 1,
+                "criteria": ["bic", "aic"], "model": model}
+    table = run_section("selection_cost", settings, seed=4)
+    assert list(table.columns) == SELECTION_COLUMNS + MACHINE_COLUMNS
+    assert table["method"].tolist() == ["overfit + dendrogram", "sweep K=1..3", "sweep K=1..3"]
+    assert table["selected_k"].between(1, 3).all() and (table["seconds"] > 0).all()
+    sweeps = table[table["criterion"] != "dsc"]
+    assert sweeps["seconds"].nunique() == 1  # one sweep serves every criterion
+    X, y, _ = synthetic(300, 2, 2, 2, seed=4)
+    params = dict(model, random_state=4000, n_threads=1)
+    again = sweep(X, y, 3, criteria=("bic", "aic"), fit=lambda X, y, K: fit_sgmlmoe(X, y, K, **params))
+    for criterion in ("bic", "aic"):
+        picked = sweeps.loc[sweeps["criterion"] == criterion, "selected_k"].iloc[0]
+        assert picked == best_k(again, criterion)
+    summary = summarise_section("selection_cost", table)
+    assert summary.loc[summary["criterion"] == "dsc", "time_vs_dendrogram"].iloc[0] == 1.0

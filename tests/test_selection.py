@@ -1,0 +1,130 @@
+"""moe.selection: AIC, BIC and ICL of the sweep, best_k, and the partition start."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import log_softmax
+
+from moe import SGMLMoE
+from moe.selection import best_k, entropy, fit_sgmlmoe, partition_start, sweep
+from moe.simulate import sample, true_model, well_separated_parameters
+
+
+@pytest.fixture(scope="module")
+def data():
+    truth = true_model(*well_separated_parameters(2, 2, 3, random_state=1))
+    return sample(truth, 600, random_state=4)
+
+
+def _by_hand(model, X, y):
+    """loglik and responsibility entropy from the coefficients, without the estimator's code."""
+    Xt = np.column_stack([np.ones(len(X)), X])
+    log_pi = log_softmax(Xt @ model.gate_coef_.T, axis=1)  # (n, K)
+    log_P = log_softmax(np.einsum("np,kmp->nkm", Xt, model.expert_coef_), axis=2)  # (n, K, M)
+    joint = np.exp(log_pi + log_P[np.arange(len(y)), :, y])
+    lik = joint.sum(axis=1)
+    tau = joint / lik[:, None]
+    return np.log(lik).sum(), -(tau * np.log(tau)).sum()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_criteria_agree_with_hand_computation(data):
+    X, y = data
+    # any point serves a check of the formulas: a short fit
+    params = {"random_state": 0, "n_threads": 1, "max_iter": 100, "n_init": 1}
+    table = sweep(X, y, 2, **params)
+    model = SGMLMoE(2, **params).fit(X, y)
+    assert list(table["n_experts"]) == [1, 2]
+    ll, E = _by_hand(model, X, y)
+    n, p, M = 600, 3, 3
+    nu = (2 - 1) * p + 2 * (M - 1) * p  # 3 + 12 = 15 free parameters
+    row = table.iloc[1]
+    assert row["n_parameters"] == nu == 15
+    assert row["loglik"] == pytest.approx(ll, rel=1e-10)
+    assert row["entropy"] == pytest.approx(E, rel=1e-8)
+    assert row["aic"] == pytest.approx(-2 * ll + 2 * 15, rel=1e-10)
+    assert row["bic"] == pytest.approx(-2 * ll + 15 * np.log(n), rel=1e-10)
+    assert row["icl"] == pytest.approx(-2 * ll + 15 * np.log(n) + 2 * E, rel=1e-8)
+    # one expert: multinomial logistic regression, nu = (M - 1) p = 6, zero entropy
+    one = table.iloc[0]
+    assert one["n_parameters"] == 6 and one["entropy"] == 0.0
+    assert one["icl"] == pytest.approx(one["bic"])
+
+
+def test_sweep_returns_the_requested_criteria_and_checks_them(data):
+    X, y = data
+    table = sweep(X, y, 1, ("bic",), random_state=0)
+    assert {"n_experts", "loglik", "mean_loglik", "n_parameters", "bic"} <= set(table.columns)
+    assert "aic" not in table.columns
+    with pytest.raises(ValueError, match="criteria"):
+        sweep(X, y, 2, ("aic", "hqc"))
+    with pytest.raises(ValueError, match="k_max"):
+        sweep(X, y, 0)
+
+
+def test_best_k_takes_the_minimum_and_breaks_ties_to_fewer_experts():
+    table = pd.DataFrame({"n_experts": [1, 2, 3, 4], "bic": [5.0, 3.0, 3.0, 4.0],
+                          "dsc": [1.0, 2.0, 0.5, 0.5]})
+    assert best_k(table, "bic") == 2
+    assert best_k(table, "dsc") == 3
+    with pytest.raises(ValueError, match="'aic' is not a column"):
+        best_k(table, "aic")
+    with pytest.raises(ValueError, match="non-finite"):
+        best_k(table.assign(bic=[np.nan, 1, 2, 3]), "bic")
+
+
+def test_entropy_by_hand():
+    tau = np.array([[1.0, 0.0], [0.5, 0.5], [0.25, 0.75]])
+    expected = 2 * 0.5 * np.log(2) - 0.25 * np.log(0.25) - 0.75 * np.log(0.75)
+    assert entropy(tau) == pytest.approx(expected)
+
+
+def test_partition_start_reaches_the_optimum_of_the_truth_started_fit():
+    """The setting where the estimator's 3-step start loses the partition (d=2, M=4, K0=3)."""
+    W, V = well_separated_parameters(3, 2, 4, random_state=0)
+    X, y = sample(true_model(W, V), 4000, random_state=100)
+    start = partition_start(X, y, 3, random_state=0)
+    assert start["gate_coef"].shape == (3, 3) and start["expert_coef"].shape == (3, 4, 3)
+    reference = SGMLMoE(3, init={"gate_coef": W, "expert_coef": V}, tol=1e-9, max_iter=3000).fit(X, y)
+    fitted = fit_sgmlmoe(X, y, 3, random_state=0, tol=1e-9, max_iter=3000, n_threads=1)
+    assert fitted.loglik_ >= reference.loglik_ - 1e-3
+
+
+# ---------------------------------------------------------------------------- synthetic study
+def test_selection_experiment_table_is_tidy_and_consistent():
+    from moe.synthetic import run_experiment
+
+    settings = {"settings": [{"name": "tiny", "K0": 2, "d": 2, "M": 3, "gate_scale": 3.0,
+                              "expert_scale": 3.0, "slope_scale": 0.5, "truth_seed": 0,
+                              "epsilon": 0.0}],
+                "n_grid": [400], "replicates": 1, "k_extra": 1, "variants": ["literal"],
+                "omegas": ["log", "sqrt"], "fit": {"max_iter": 30, "tol": 1e-4, "n_threads": 1,
+                                                   "n_starts": 1}}
+    table = run_experiment("selection", settings, seed=0)
+    assert set(table["method"]) == {"dsc:literal", "dsc:literal@sqrt", "aic", "bic", "icl"}
+    assert (table["correct"] == (table["selected_k"] == 2)).all()
+    assert table["selected_k"].between(1, 3).all()
+    again = run_experiment("selection", settings, seed=0)
+    pd.testing.assert_frame_equal(table.drop(columns="seconds"), again.drop(columns="seconds"))
+
+
+def test_optimisation_experiment_traces_are_monotone():
+    from moe.synthetic import run_experiment
+
+    table = run_experiment("optimisation", {"n": 500, "max_iter": 15}, seed=1)
+    assert set(table["solver"]) == {"mm-weighted-squarem", "mm-weighted", "mm-fixed-squarem",
+                                    "mm-fixed", "em"}
+    for solver, g in table.groupby("solver"):
+        assert g["iteration"].iloc[0] == 0
+        assert np.all(np.diff(g["mean_loglik"]) >= -1e-12), solver
+    # every solver starts from the same point
+    assert table[table["iteration"] == 0]["mean_loglik"].nunique() == 1
+
+
+def test_run_experiment_rejects_unknown_names():
+    from moe.synthetic import run_experiment
+
+    with pytest.raises(ValueError, match="experiment must be one of"):
+        run_experiment("speed", {}, 0)
+    with pytest.raises(ValueError, match="unknown settings"):
+        run_experiment("voronoi", {"n_gird": [10]}, 0)

@@ -1,0 +1,112 @@
+"""moe.simulate: the sampler, the true parameters and the Voronoi loss."""
+
+import numpy as np
+import pytest
+
+from moe import SGMLMoE
+from moe.simulate import (
+    mixing_measure,
+    sample,
+    true_model,
+    voronoi_loss,
+    well_separated_parameters,
+)
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return true_model(*well_separated_parameters(3, 2, 4, random_state=0))
+
+
+def test_parameters_fix_the_reference_rows_and_follow_the_seed():
+    W, V = well_separated_parameters(3, 2, 4, random_state=5)
+    assert W.shape == (3, 3) and V.shape == (3, 4, 3)
+    np.testing.assert_array_equal(W[-1], 0.0)
+    np.testing.assert_array_equal(V[:, -1, :], 0.0)
+    W2, V2 = well_separated_parameters(3, 2, 4, random_state=5)
+    np.testing.assert_array_equal(W, W2)
+    np.testing.assert_array_equal(V, V2)
+    # gate slopes of norm gate_scale, evenly spread: all pairwise distances equal for K = 3
+    slopes = W[:, 1:] - W[:, 1:].mean(axis=0)
+    dist = np.linalg.norm(slopes[:, None] - slopes[None], axis=-1)[np.triu_indices(3, 1)]
+    np.testing.assert_allclose(dist, dist[0])
+
+
+@pytest.mark.parametrize("bad", [{"n_experts": 0}, {"n_features": 1.5}, {"n_classes": 1}])
+def test_parameters_reject_bad_sizes(bad):
+    sizes = {"n_experts": 2, "n_features": 2, "n_classes": 3, **bad}
+    with pytest.raises(ValueError, match=next(iter(bad)) if "n_classes" not in bad else "n_classes"):
+        well_separated_parameters(**sizes)
+
+
+def test_sample_follows_the_model(truth):
+    X, y = sample(truth, 20000, random_state=1)
+    assert X.shape == (20000, 2) and set(np.unique(y)) <= set(truth.classes_)
+    P = truth.predict_proba(X)
+    observed = np.bincount(y, minlength=4) / len(y)
+    se = np.sqrt(P.mean(0) * (1 - P.mean(0)) / len(y))
+    assert np.all(np.abs(observed - P.mean(0)) < 4 * se)
+    X2, y2 = sample(truth, 20000, random_state=1)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+
+
+def test_contamination_replaces_the_labels(truth):
+    X, y = sample(truth, 5000, random_state=2)
+    Xc, yc = sample(truth, 5000, epsilon=1.0, random_state=2)
+    np.testing.assert_array_equal(X, Xc)  # inputs are drawn first: same x, other labels
+    assert truth.loglik(Xc, yc) / 5000 < truth.loglik(X, y) / 5000 - 0.1
+    with pytest.raises(ValueError, match="epsilon"):
+        sample(truth, 10, epsilon=1.5)
+
+
+def _model(b, slopes, V):
+    return SGMLMoE.from_parameters(np.column_stack([b, slopes]), V, np.arange(V.shape[1]))
+
+
+def test_voronoi_loss_by_hand():
+    # truth: two atoms, weights 1/2, centred gate slopes +-1/2, experts +-1 on class 0's intercept
+    V0 = np.zeros((2, 2, 2))
+    V0[0, 0, 0], V0[1, 0, 0] = 1.0, -1.0
+    truth = _model(np.zeros(2), np.array([[1.0], [0.0]]), V0)
+    # fit: atom 0 split in two (0.1 off in V), atom 1 once (0.2 off), weights 0.3, 0.3, 0.4
+    V = np.zeros((3, 2, 2))
+    V[0, 0, 0], V[1, 0, 0], V[2, 0, 0], V[2, 0, 1] = 1.1, 0.9, -1.0, 0.2
+    model = _model(np.log([0.3, 0.3, 0.4]), np.array([[0.5], [0.5], [-0.5]]), V)
+    # centred slopes: 0.5 - (0.3*0.5 + 0.3*0.5 - 0.4*0.5) = 0.4 for atoms 0, 1 and -0.6 for atom 2
+    d_01 = np.sqrt(0.1**2 + 0.1**2)  # slope 0.4 vs 0.5, V 1.1 (or 0.9) vs 1
+    d_2 = np.sqrt(0.1**2 + 0.2**2)  # slope -0.6 vs -0.5, V_2[0, 1] = 0.2 vs 0
+    expected = abs(0.6 - 0.5) + abs(0.4 - 0.5) + 2 * 0.3 * d_01**2 + 0.4 * d_2
+    assert voronoi_loss(model, truth) == pytest.approx(expected, rel=1e-12)
+
+
+def test_voronoi_loss_zero_at_truth_and_invariant(truth):
+    assert voronoi_loss(truth, truth) == 0.0
+    W, V = truth.gate_coef_, truth.expert_coef_
+    X, _ = sample(truth, 200, random_state=3)
+    fitted = _model(W[:, 0] + [0.1, -0.2, 0.0], W[:, 1:] * 1.05, V + 0.05)
+    loss = voronoi_loss(fitted, truth)
+    assert loss > 0
+    order = [2, 0, 1]
+    permuted = _model(fitted.gate_coef_[order, 0], fitted.gate_coef_[order, 1:],
+                      fitted.expert_coef_[order])
+    np.testing.assert_allclose(permuted.predict_proba(X), fitted.predict_proba(X), atol=1e-12)
+    assert voronoi_loss(permuted, truth) == pytest.approx(loss, rel=1e-12)
+    # a common translation of the gate rows (kept raw, not re-normalised) leaves the loss unchanged
+    translated = (fitted.gate_coef_ + np.array([1.5, -2.0, 0.7]), fitted.expert_coef_)
+    assert voronoi_loss(translated, truth) == pytest.approx(loss, rel=1e-12)
+    assert voronoi_loss(truth, translated) == pytest.approx(voronoi_loss(truth, fitted), rel=1e-12)
+    same = SGMLMoE.from_parameters(*translated, truth.classes_)  # and the model is the same
+    np.testing.assert_allclose(same.predict_proba(X), fitted.predict_proba(X), atol=1e-12)
+
+
+def test_mixing_measure_normalises_weights_and_centres_slopes(truth):
+    p, theta = mixing_measure(truth.gate_coef_, truth.expert_coef_)
+    assert p.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(p @ theta[:, :2], 0.0, atol=1e-12)
+
+
+def test_voronoi_loss_rejects_other_shapes(truth):
+    other = true_model(*well_separated_parameters(3, 2, 3, random_state=0))
+    with pytest.raises(ValueError, match="same number of classes"):
+        voronoi_loss(other, truth)

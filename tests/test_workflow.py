@@ -1,0 +1,364 @@
+"""The Snakemake workflow: dry-runs, lint, schema errors, a fake SLURM, one end-to-end run.
+
+Every run works in a temporary directory (``--directory``), so nothing lands
+in the repository's results/.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from moe.baselines import MODELS
+from moe.metrics import METRICS
+
+pytestmark = pytest.mark.workflow
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = REPO / "config" / "config.yaml"
+TEST_CONFIG = REPO / "config" / "test.yaml"
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+SLURM_PROFILE = REPO / "workflow" / "profiles" / "slurm"
+
+
+def snakemake(workdir, *args, configfiles=(CONFIG,), env=None, timeout=600):
+    """Run Snakemake on the repository's Snakefile in ``workdir``."""
+    command = [
+        sys.executable, "-m", "snakemake",
+        "--snakefile", str(REPO / "Snakefile"),
+        "--directory", str(workdir),
+        "--configfile", *map(str, configfiles),
+        *args,
+    ]
+    result = subprocess.run(
+        command, cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout
+    )
+    result.output = result.stdout + result.stderr
+    return result
+
+
+def job_counts(output: str) -> dict:
+    """The 'Job stats' table of a Snakemake run or dry-run."""
+    block = output.split("Job stats:")[1].split("\n\n")[0]
+    counts = {}
+    for line in block.splitlines()[3:]:
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def write_yaml(path, data):
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+# -- static checks ------------------------------------------------------------
+
+
+def test_default_config_dry_run_plans_the_full_benchmark(tmp_path):
+    result = snakemake(tmp_path, "--dry-run")
+    assert result.returncode == 0, result.output
+    config = yaml.safe_load(CONFIG.read_text())
+    n_datasets, n_splits = len(config["datasets"]), len(config["splits"])
+    n_models = len(config["models"]["run"])
+    counts = job_counts(result.output)
+    assert counts["fit"] == n_datasets * n_splits * n_models * config["n_folds"]
+    assert counts["evaluate"] == n_datasets * n_splits * n_models
+    assert counts["download"] == n_datasets and counts["features"] == n_datasets
+    assert counts["aggregate"] == 1
+    assert "bench_run" not in counts  # behind bench.enabled
+
+
+def test_bench_target_exists(tmp_path):
+    result = snakemake(tmp_path, "--dry-run", "bench")
+    assert result.returncode == 0, result.output
+    sections = yaml.safe_load(CONFIG.read_text())["bench"]["sections"]
+    assert job_counts(result.output)["bench_run"] == len(sections)
+
+
+def test_slurm_profile_dry_run(tmp_path):
+    result = snakemake(
+        tmp_path, "--dry-run", "--executor", "slurm", "--workflow-profile", str(SLURM_PROFILE)
+    )
+    assert result.returncode == 0, result.output
+    # the profile's per-rule requests replace the local ones (config: 4000 MB, 60 min)
+    fits = re.findall(r"rule fit:\n(?:    .*\n)*?    resources: (.*)", result.output)
+    assert fits and all("mem_mb=6000," in r and "runtime=60" in r for r in fits)
+    features = re.findall(r"rule features:\n(?:    .*\n)*?    resources: (.*)", result.output)
+    assert features and all("mem_mb=3000," in r and "runtime=15" in r for r in features)
+
+
+def test_lint_is_clean(tmp_path):
+    result = snakemake(tmp_path, "--lint")
+    assert result.returncode == 0, result.output
+    assert "Congratulations" in result.output
+
+
+def test_snakefmt_is_clean():
+    result = subprocess.run(
+        [sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow"],
+        cwd=REPO, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_schema_model_names_match_the_registry():
+    schema = yaml.safe_load(SCHEMA.read_text())
+    assert tuple(schema["$defs"]["model_name"]["enum"]) == tuple(MODELS)
+    assert set(schema["properties"]["models"]["properties"]["settings"]["properties"]) == set(MODELS)
+
+
+def test_workflow_conventions_match_the_registry():
+    # common.smk derives a calibrated model's base from its name, and only the
+    # probe skips the feature matrix
+    for name, spec in MODELS.items():
+        if spec.calibration is not None:
+            assert name == f"{spec.base}_{spec.calibration}"
+    assert {n for n, s in MODELS.items() if s.inputs == "proteins"} == {"probe"}
+
+
+def _schema_keys(node, out):
+    for key, sub in (node.get("properties") or {}).items():
+        out.add(key)
+        _schema_keys(sub, out)
+    return out
+
+
+def test_config_readme_documents_every_key():
+    readme = (REPO / "config" / "README.md").read_text()
+    schema = yaml.safe_load(SCHEMA.read_text())
+    keys = _schema_keys(schema, set())
+    for definition in schema["$defs"].values():
+        _schema_keys(definition, keys)
+    for model_settings in schema["properties"]["models"]["properties"]["settings"]["properties"].values():
+        keys |= set((model_settings.get("properties") or {}))
+    missing = sorted(k for k in keys if f"`{k}`" not in readme)
+    assert not missing, f"config/README.md does not document {missing}"
+
+
+# -- bad configuration --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"models": {"run": ["moe_mm_dsc", "gbm"]}}, "'gbm' is not one of"),
+        ({"datasets": ["yeast"]}, "'yeast' is not one of"),
+        ({"n_folds": "five"}, "'five' is not of type 'integer'"),
+        ({"pca_dim": -3}, "-3 is less than the minimum of 1"),
+        ({"evaluation": {"n_resamples": 0}}, "0 is less than the minimum of 1"),
+        ({"pca_dims": 8}, "('pca_dims' was unexpected)"),
+        ({"models": {"run": ["logreg"], "reference": "moe_mm_dsc"}},
+         "models.reference='moe_mm_dsc' must be one of models.run"),
+    ],
+)
+def test_invalid_config_fails_before_any_job(tmp_path, override, message):
+    bad = write_yaml(tmp_path / "bad.yaml", override)
+    result = snakemake(tmp_path, "--cores", "1", configfiles=(TEST_CONFIG, bad))
+    assert result.returncode != 0
+    assert message in result.output
+    assert not any((tmp_path / d).exists() for d in ("resources", "results", "logs"))
+
+
+# -- runs on the real data ------------------------------------------------------
+
+SHIMS = {
+    "sbatch": r"""#!/bin/bash
+# record the call, run the --wrap command at once, print a job id
+state="$FAKE_SLURM_DIR"
+echo "$*" >> "$state/sbatch_calls.txt"
+id=$(( $(cat "$state/next_id" 2>/dev/null || echo 1000) + 1 ))
+echo "$id" > "$state/next_id"
+cmd=""; out=/dev/null; dir="$PWD"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --wrap=*) cmd="${1#--wrap=}" ;;
+    --output) out="$2"; shift ;;
+    -D) dir="$2"; shift ;;
+  esac
+  shift
+done
+( cd "$dir" && SLURM_JOB_ID="$id" bash -c "$cmd" ) > "${out//%j/$id}" 2>&1
+if [ $? -eq 0 ]; then echo "$id|COMPLETED"; else echo "$id|FAILED"; fi >> "$state/jobs.txt"
+echo "$id"
+""",
+    "sacct": r"""#!/bin/bash
+# job states for the status query (--name); nothing for account look-ups
+case " $* " in *" --name "*) cat "$FAKE_SLURM_DIR/jobs.txt" 2>/dev/null ;; esac
+exit 0
+""",
+    "srun": r"""#!/bin/bash
+while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do shift; done
+exec "$@"
+""",
+    "scontrol": "#!/bin/bash\necho 'MinJobAge = 300 sec'\necho 'MaxArraySize = 1001'\n",
+    "sinfo": "#!/bin/bash\necho PARTITION\necho 'debug*'\n",
+}
+
+
+@pytest.mark.data
+def test_slurm_profile_submits_per_rule_resources(tmp_path, data_mirror):
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    for name, text in SHIMS.items():
+        (shims / name).write_text(text)
+        (shims / name).chmod(0o755)
+    work = tmp_path / "work"
+    work.mkdir()
+    # distinctive requests for the features rule, from the config
+    extra = write_yaml(tmp_path / "resources.yaml", {"resources": {"features": {"mem_mb": 1234, "runtime": 7}}})
+    env = {**os.environ, "PATH": f"{shims}{os.pathsep}{os.environ['PATH']}", "FAKE_SLURM_DIR": str(tmp_path)}
+    target = "results/ppi/predictions/guo_yeast/random/logreg/fold0.csv"
+    result = snakemake(
+        work, "--workflow-profile", str(SLURM_PROFILE),
+        "--slurm-init-seconds-before-status-checks", "1",
+        "--config", f"mirror={data_mirror}", "--", target,
+        configfiles=(TEST_CONFIG, extra), env=env, timeout=300,
+    )
+    assert result.returncode == 0, result.output
+    assert (work / target).exists()
+    calls = (tmp_path / "sbatch_calls.txt").read_text().splitlines()
+    by_rule = {re.search(r"--comment rule_(\w+?)_wildcards", c).group(1): c for c in calls}
+    assert set(by_rule) == {"features", "fit"}  # download and splits are local rules
+    assert "-t 7 --mem 1234" in by_rule["features"] and "--cpus-per-task=1" in by_rule["features"]
+    # from the profile's set-resources and set-threads
+    assert "-t 60 --mem 6000" in by_rule["fit"] and "--cpus-per-task=2" in by_rule["fit"]
+
+
+@pytest.fixture(scope="module")
+def e2e(tmp_path_factory, data_mirror):
+    """One run of config/test.yaml on the real data, and its report."""
+    work = tmp_path_factory.mktemp("e2e")
+    mirror = f"mirror={data_mirror}"
+    run = snakemake(work, "--cores", "2", "--config", mirror, configfiles=(TEST_CONFIG,))
+    assert run.returncode == 0, run.output[-5000:]
+    report = snakemake(
+        work, "--report", "results/report.zip", "--config", mirror, configfiles=(TEST_CONFIG,)
+    )
+    assert report.returncode == 0, report.output[-3000:]
+    return work, mirror
+
+
+@pytest.mark.data
+def test_e2e_metrics_table(e2e):
+    work, _ = e2e
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    table = pd.read_csv(work / "results/tables/ppi_metrics.csv")
+    assert list(table.columns) == ["dataset", "split", "model", "fold", "metric", "value"]
+    assert set(table["dataset"]) == set(config["datasets"])
+    assert set(table["split"]) == set(config["splits"])
+    assert set(table["model"]) == set(config["models"]["run"])
+    assert set(table["fold"]) == set(range(config["n_folds"]))
+    assert set(table["metric"]) == set(METRICS)
+    assert np.all(np.isfinite(table["value"]))
+    n = len(config["datasets"]) * len(config["splits"]) * len(config["models"]["run"])
+    assert len(table) == n * config["n_folds"] * len(METRICS)
+
+
+@pytest.mark.data
+def test_e2e_summary_tables(e2e):
+    work, _ = e2e
+    summary = pd.read_csv(work / "results/tables/ppi_summary.csv")
+    assert np.all(np.isfinite(summary[["mean", "pooled", "lower", "upper"]].to_numpy()))
+    others = summary[summary["model"] != "moe_mm_dsc"]
+    assert np.all(np.isfinite(others[["diff", "diff_lower", "diff_upper"]].to_numpy()))
+    assert (others["verdict"] != "").all()
+    text = (work / "results/tables/ppi_summary.md").read_text()
+    assert "## Where moe_mm_dsc loses" in text
+    assert r"\begin{tabular}" in (work / "results/tables/ppi_summary.tex").read_text()
+    times = pd.read_csv(work / "results/tables/ppi_fit_times.csv")
+    assert (times["fit_seconds"] > 0).all()
+    assert times.loc[times["model"] == "moe_mm_dsc", "selected_k"].between(1, 4).all()
+    selection = pd.read_csv(work / "results/tables/ppi_selection.csv")
+    assert list(selection.columns) == ["dataset", "k_bar", "dsc", "aic", "bic", "icl"]
+    experts = pd.read_csv(work / "results/tables/ppi_experts.csv")
+    assert np.allclose(experts.groupby(["dataset", "expert"])["probability"].sum(), 1.0)
+
+
+def _png(path):
+    return path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.data
+def test_e2e_figures(e2e):
+    work, _ = e2e
+    figures = sorted(p.name for p in (work / "results/figures").iterdir())
+    assert figures == sorted(
+        [
+            "accuracy_vs_ece.png", "fit_times.png", "solver_traces.png", "expert_structure.png",
+            "dendrogram_guo_yeast.png", "dendrogram_shs27k.png",
+            *(f"reliability_{d}_{s}.png" for d in ("guo_yeast", "shs27k")
+              for s in ("random", "protein_disjoint")),
+        ]
+    )
+    assert all(_png(work / "results/figures" / name) for name in figures)
+
+
+@pytest.mark.data
+def test_e2e_synthetic_study(e2e):
+    work, _ = e2e
+    for name in yaml.safe_load(TEST_CONFIG.read_text())["synthetic"]["experiments"]:
+        table = pd.read_csv(work / f"results/synthetic/{name}.csv")
+        assert len(table) > 0, name
+        assert _png(work / f"results/synthetic/{name}.png"), name
+
+
+@pytest.mark.data
+def test_e2e_report_holds_every_table_and_figure(e2e):
+    work, _ = e2e
+    with zipfile.ZipFile(work / "results/report.zip") as archive:
+        names = {Path(name).name for name in archive.namelist()}
+    expected = {p.name for p in (work / "results/figures").iterdir()}
+    expected |= {p.name for p in (work / "results/synthetic").iterdir()}
+    expected |= {p.name for p in (work / "results/tables").iterdir()}
+    assert expected <= names, sorted(expected - names)
+
+
+@pytest.mark.data
+def test_e2e_logs_and_benchmarks(e2e):
+    work, _ = e2e
+    log = work / "logs/fit/guo_yeast/random/logreg/fold0.log"
+    assert "done" in log.read_text()
+    bench = pd.read_csv(work / "benchmarks/fit/guo_yeast/random/logreg/fold0.tsv", sep="\t")
+    assert bench["s"].iloc[0] > 0
+    runtimes = pd.read_csv(work / "results/tables/workflow_runtimes.csv").set_index("rule")
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    n = len(config["datasets"]) * len(config["splits"]) * len(config["models"]["run"])
+    assert runtimes.loc["fit", "jobs"] == n * config["n_folds"]
+    assert runtimes.loc["evaluate", "jobs"] == n
+
+
+@pytest.mark.data
+def test_e2e_rerun_is_a_no_op_and_a_setting_reruns_only_its_model(e2e, tmp_path):
+    work, mirror = e2e
+    again = snakemake(work, "--dry-run", "--config", mirror, configfiles=(TEST_CONFIG,))
+    assert again.returncode == 0 and "Nothing to be done" in again.output, again.output[-3000:]
+    changed = write_yaml(tmp_path / "c.yaml", {"models": {"settings": {"logreg": {"C": 0.5}}}})
+    plan = snakemake(work, "--dry-run", "--config", mirror, configfiles=(TEST_CONFIG, changed))
+    assert plan.returncode == 0, plan.output[-3000:]
+    fits = set(re.findall(r"model=(\w+), fold=\d", plan.output))
+    assert fits == {"logreg"}
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    assert job_counts(plan.output)["fit"] == 4 * config["n_folds"]
+
+
+@pytest.mark.data
+def test_e2e_failing_job_keeps_its_log_and_leaves_no_output(e2e, tmp_path):
+    work, mirror = e2e
+    target = "results/ppi/predictions/shs27k/random/logreg/fold0.csv"
+    bad = write_yaml(tmp_path / "bad.yaml", {"pca_dim": 100000})  # more than the features
+    result = snakemake(work, "--cores", "1", "--config", mirror, "--", target,
+                       configfiles=(TEST_CONFIG, bad))
+    assert result.returncode != 0
+    assert not (work / target).exists()
+    assert not (work / target.replace(".csv", ".json")).exists()
+    log = (work / "logs/fit/shs27k/random/logreg/fold0.log").read_text()
+    assert "the job failed" in log and "n_components" in log

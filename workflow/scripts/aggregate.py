@@ -1,0 +1,47 @@
+"""Join every model's scores into the benchmark's tables."""
+
+import pandas as pd
+from job import run
+
+from moe import evaluate as E
+from moe.io import atomic_to_csv, atomic_write_text, read_json
+
+
+def concat_csv(paths, **kwargs):
+    return pd.concat([pd.read_csv(path, **kwargs) for path in paths], ignore_index=True)
+
+
+def main(snakemake):
+    reference = snakemake.params.reference
+    metrics = concat_csv(snakemake.input.metrics)
+    pooled = concat_csv(snakemake.input.pooled)
+    paired = concat_csv(snakemake.input.paired)
+    summary = E.summarize(metrics, pooled, paired, reference)
+    atomic_to_csv(metrics, snakemake.output.metrics)
+    atomic_to_csv(summary, snakemake.output.summary)
+    atomic_write_text(snakemake.output.summary_md, E.summary_markdown(summary, reference))
+    atomic_write_text(snakemake.output.summary_tex, E.summary_latex(summary, reference))
+    atomic_to_csv(concat_csv(snakemake.input.components), snakemake.output.components)
+    infos = [read_json(path) for path in snakemake.input.infos]
+    times = pd.DataFrame(
+        {
+            "dataset": info["dataset"],
+            "split": info["split"],
+            "model": info["model"],
+            "fold": info["fold"],
+            "n_train": info["n_train"],
+            "n_test": info["n_test"],
+            "fit_seconds": info["fit_seconds"],
+            "predict_seconds": info["predict_seconds"],
+            "threads": info["threads"],
+            "selected_k": info["details"].get("selected_k"),
+        }
+        for info in infos
+    )
+    times["selected_k"] = times["selected_k"].astype("Int64")  # None for models without K
+    atomic_to_csv(times, snakemake.output.fit_times)
+    folds = concat_csv(snakemake.input.folds, sep="\t", keep_default_na=False)
+    atomic_to_csv(folds, snakemake.output.folds)
+
+
+run(main, snakemake)  # noqa: F821
