@@ -75,7 +75,8 @@ def _no_sleep(record):
 
 
 def _leftovers(folder):
-    return [p for p in folder.rglob("*") if p.is_file() and p.name.endswith(".part")]
+    """Temporary files of moe.io.atomic_path (hidden, with ``.tmp`` before the suffix)."""
+    return [p for p in folder.rglob(".*") if p.is_file() and ".tmp" in p.name]
 
 
 def test_download_places_verified_files(toy, tmp_path, server):

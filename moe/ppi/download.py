@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
-from .atomic import atomic_path
+from moe.io import atomic_path
 from .errors import DownloadError
 from .registry import DatasetSpec, RemoteFile, get_spec
 

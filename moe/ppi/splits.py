@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
-from .atomic import atomic_path
+from moe.io import atomic_path
 from .errors import DataFormatError
 
 COMPONENTS = ("C1", "C2", "C3")
