@@ -132,7 +132,7 @@ VARIANTS = {
     "probe_resp_refit": DSCVariant(dissimilarity="loglik", probe_iter=20, merge="responsibility",
                                    refit_iter=_REFIT),
 }
-DEFAULT_VARIANT = "probe_refit"
+DEFAULT_VARIANT = "probe_resp_refit"
 
 
 def resolve_variant(variant) -> DSCVariant:

@@ -197,6 +197,9 @@ def dendrogram_dsc(
 def solver_traces(traces: pd.DataFrame, path) -> None:
     """MM against EM: distance to the best log-likelihood per pair, against time and iteration.
 
+    The best is the largest value either solver reached on that dataset; the
+    point reaching it is not drawn (its distance is zero).
+
     Parameters
     ----------
     traces : DataFrame
@@ -208,9 +211,10 @@ def solver_traces(traces: pd.DataFrame, path) -> None:
         part = traces[traces["dataset"] == dataset]
         best = part["mean_loglik"].max()
         for solver, rows in part.groupby("solver", sort=False):
-            gap = np.maximum(best - rows["mean_loglik"].to_numpy(), 1e-12)
-            row[0].plot(rows["seconds"], gap, label=solver.upper())
-            row[1].plot(rows["iteration"], gap, label=solver.upper())
+            gap = best - rows["mean_loglik"].to_numpy()
+            shown = gap > 0  # the best point itself has no distance to show on a log scale
+            row[0].plot(rows["seconds"][shown], gap[shown], label=solver.upper())
+            row[1].plot(rows["iteration"][shown], gap[shown], label=solver.upper())
         for ax, xlabel in zip(row, ("seconds", "iteration")):
             ax.set(yscale="log", xlabel=xlabel, ylabel="best - loglik per pair",
                    title=f"{dataset}")

@@ -12,6 +12,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy.cluster.hierarchy import dendrogram as scipy_dendrogram
 
+from moe.simulate import loglog_slope
+
 
 def plot_dendrogram(dendrogram, ax=None):
     """Draw a ``MixingDendrogram``: leaves are the fitted experts, the axis the merge heights.
@@ -88,8 +90,6 @@ def plot_selection_experiment(table, path) -> None:
 
 def plot_voronoi_experiment(table, path) -> None:
     """Voronoi loss against n on log-log axes, with the fitted slope per fit."""
-    from moe.synthetic import loglog_slope
-
     slopes = loglog_slope(table)
     fig = Figure(figsize=(6, 4.5), layout="constrained")
     ax = fig.add_subplot()

@@ -10,6 +10,7 @@ parameter count keep adding experts as n grows.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn.utils import check_random_state
 
 from moe.model import SGMLMoE
@@ -136,6 +137,14 @@ def voronoi_loss(model, truth) -> float:
         power = 1 if len(members) == 1 else 2
         loss += float(p[members] @ dist[members, j] ** power)
     return loss
+
+
+def loglog_slope(table) -> pd.Series:
+    """Least-squares slope of log(loss) on log(n) for every ``fit`` of a table with columns
+    ``fit``, ``n`` and ``loss`` (the ``voronoi`` experiment's); n^slope is the loss's rate."""
+    return table.groupby("fit").apply(
+        lambda g: np.polyfit(np.log(g["n"]), np.log(g["loss"]), 1)[0], include_groups=False
+    )
 
 
 def _measure(model):

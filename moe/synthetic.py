@@ -10,13 +10,14 @@ the keys it changes; the rest come from ``SETTINGS["default"][name]``.
    per ridge alpha) and for AIC, BIC and ICL (a sweep K = 1..K_bar), in a well-specified and an
    epsilon-contaminated setting.
 2. ``voronoi``: the Voronoi loss (``moe.simulate.voronoi_loss``) of the over-fitted fit, of its
-   dendrogram level at K0 and of a fit at K0, against n, with the log-log slope.
+   dendrogram level at K0, of the level the DSC selects and of a fit at K0, against n, with the
+   log-log slope (``moe.simulate.loglog_slope``).
 3. ``optimisation``: the log-likelihood against iteration and wall time for MM (weighted and
    fixed curvature, with and without SQUAREM) and EM, all from the same start on the same data.
 4. ``selection_cost``: the wall time of one over-fitted fit plus the dendrogram against the
    sweep K = 1..K_bar.
 
-Command line (writes ``<out>/<name>.csv`` and ``<out>/<name>.png``):
+Command line (writes ``<out>/<name>.csv``, ``.png`` and ``.md``, the summary tables):
 
     python -m moe.synthetic selection --scale paper --seed 0 --out results/synthetic
 """
@@ -25,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import copy
+import re
 import time
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +38,15 @@ from sklearn.exceptions import ConvergenceWarning
 
 from moe.dendrogram import DEFAULT_VARIANT, OMEGAS, MixingDendrogram, resolve_variant
 from moe.model import SGMLMoE
+from moe.plots_selection import EXPERIMENT_PLOTS
 from moe.selection import CRITERIA, best_k, fit_sgmlmoe, partition_start, sweep
-from moe.simulate import sample, true_model, voronoi_loss, well_separated_parameters
+from moe.simulate import (
+    loglog_slope,
+    sample,
+    true_model,
+    voronoi_loss,
+    well_separated_parameters,
+)
 
 EXPERIMENTS = ("selection", "voronoi", "optimisation", "selection_cost")
 
@@ -74,18 +84,19 @@ SETTINGS["paper"] = {
             # every variant, every omega, with and without a ridge on the over-fitted fit
             {"name": "well-specified", **_TRUTH, "epsilon": 0.0, "variants": _ALL_TREES,
              "omegas": list(OMEGAS), "alphas": [0.0, 3.0]},
-            {"name": "contaminated", **_TRUTH, "epsilon": 0.1},
+            {"name": "contaminated", **_TRUTH, "epsilon": 0.1, "variants": _ALL_TREES,
+             "omegas": list(OMEGAS)},
             {"name": "well-specified K0=2", **_TRUTH, "K0": 2, "epsilon": 0.0},
             {"name": "well-specified K0=1", **_TRUTH, "K0": 1, "epsilon": 0.0},
         ],
         "n_grid": [2000, 6000, 20000], "replicates": 5, "k_extra": 3, "alphas": [0.0],
         "variants": [DEFAULT_VARIANT, "literal"], "omegas": ["log"], "fit": _FIT,
     },
-    "voronoi": {**SETTINGS["default"]["voronoi"], "n_grid": [1000, 3000, 10000, 30000, 100000],
+    "voronoi": {**SETTINGS["default"]["voronoi"], "n_grid": [1000, 3000, 10000, 30000],
                 "replicates": 5, "k_extra": 3, "fit": _FIT},
     "optimisation": {**SETTINGS["default"]["optimisation"], "n": 20000, "max_iter": 1000},
     "selection_cost": {**SETTINGS["default"]["selection_cost"],
-                       "n_grid": [2000, 6000, 20000, 60000], "replicates": 3, "k_extra": 3,
+                       "n_grid": [2000, 6000, 20000], "replicates": 3, "k_extra": 3,
                        "fit": _FIT},
 }
 
@@ -103,7 +114,7 @@ def run_experiment(name, settings=None, seed=0) -> pd.DataFrame:
     unknown = set(settings) - set(defaults)
     if unknown:
         raise ValueError(f"unknown settings for experiment {name!r}: {sorted(unknown)}")
-    return _RUNNERS[name](settings, np.random.SeedSequence(seed))
+    return _RUNNERS[name](settings, seed)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -116,8 +127,12 @@ def _truth(spec):
     return true_model(W, V)
 
 
-def _seed(seq: np.random.SeedSequence) -> int:
-    return int(seq.generate_state(1)[0] % (2**31 - 1))
+def _seeds(seed, *key):
+    """(data seed, fit seed) for one replicate, a function of ``seed`` and ``key`` alone, so a
+    setting, n or replicate draws the same numbers whatever else a run holds."""
+    words = [zlib.crc32(str(part).encode()) for part in key]
+    state = np.random.SeedSequence(seed, spawn_key=words).generate_state(2)
+    return tuple(int(word % (2**31 - 1)) for word in state)
 
 
 def _fit(X, y, K, fit, seed, alpha=0.0):
@@ -129,7 +144,7 @@ def _fit(X, y, K, fit, seed, alpha=0.0):
 
 
 # ---------------------------------------------------------------------------- 1. selection
-def _run_selection(s, seq):
+def _run_selection(s, seed):
     """Columns: setting, epsilon, K0, n, replicate, method, alpha, selected_k, correct, seconds.
 
     A setting may carry its own ``variants``, ``omegas`` and ``alphas`` (else the experiment's).
@@ -145,8 +160,8 @@ def _run_selection(s, seq):
         omegas = setting.get("omegas", s["omegas"])
         alphas = setting.get("alphas", s["alphas"])
         for n in s["n_grid"]:
-            for rep, rep_seq in enumerate(seq.spawn(s["replicates"])):
-                data_seed, fit_seed = (_seed(q) for q in rep_seq.spawn(2))
+            for rep in range(s["replicates"]):
+                data_seed, fit_seed = _seeds(seed, "selection", setting["name"], n, rep)
                 X, y = sample(truth, n, epsilon=setting["epsilon"], random_state=data_seed)
                 base = {"setting": setting["name"], "epsilon": setting["epsilon"], "K0": K0,
                         "n": n, "replicate": rep}
@@ -185,7 +200,7 @@ def _group_by_tree(variants, omegas):
 
 
 # ---------------------------------------------------------------------------- 2. voronoi
-def _run_voronoi(s, seq):
+def _run_voronoi(s, seed):
     """Columns: n, replicate, fit (``overfit`` K_bar, ``merged`` the tree's level K0,
     ``selected`` the DSC's choice, ``k0_fit`` a fit at K0), n_experts, loss."""
     truth = _truth(s["truth"])
@@ -193,8 +208,8 @@ def _run_voronoi(s, seq):
     K_bar = K0 + s["k_extra"]
     rows = []
     for n in s["n_grid"]:
-        for rep, rep_seq in enumerate(seq.spawn(s["replicates"])):
-            data_seed, fit_seed = (_seed(q) for q in rep_seq.spawn(2))
+        for rep in range(s["replicates"]):
+            data_seed, fit_seed = _seeds(seed, "voronoi", n, rep)
             X, y = sample(truth, n, random_state=data_seed)
             model = _fit(X, y, K_bar, s["fit"], fit_seed)
             dendrogram = MixingDendrogram(model, s["variant"], X=X, y=y)
@@ -208,13 +223,6 @@ def _run_voronoi(s, seq):
     return pd.DataFrame(rows)
 
 
-def loglog_slope(table) -> pd.Series:
-    """Least-squares slope of log(loss) on log(n) for every ``fit`` of a voronoi table."""
-    return table.groupby("fit").apply(
-        lambda g: np.polyfit(np.log(g["n"]), np.log(g["loss"]), 1)[0], include_groups=False
-    )
-
-
 # ---------------------------------------------------------------------------- 3. optimisation
 _SOLVERS = {
     "mm-weighted-squarem": {"solver": "mm", "curvature": "weighted", "accelerate": True},
@@ -225,10 +233,10 @@ _SOLVERS = {
 }
 
 
-def _run_optimisation(s, seq):
+def _run_optimisation(s, seed):
     """Columns: solver, iteration (accepted step), seconds, mean_loglik (objective / n)."""
     truth = _truth(s["truth"])
-    data_seed, start_seed = (_seed(q) for q in seq.spawn(2))
+    data_seed, start_seed = _seeds(seed, "optimisation")
     X, y = sample(truth, s["n"], random_state=data_seed)
     start = partition_start(X, y, s["n_experts"], random_state=start_seed)
     rows = []
@@ -247,14 +255,14 @@ def _run_optimisation(s, seq):
 
 
 # ---------------------------------------------------------------------------- 4. selection cost
-def _run_selection_cost(s, seq):
+def _run_selection_cost(s, seed):
     """Columns: n, replicate, procedure (``overfit+dendrogram`` or ``sweep``), seconds, selected_k."""
     truth = _truth(s["truth"])
     K_bar = s["truth"]["K0"] + s["k_extra"]
     rows = []
     for n in s["n_grid"]:
-        for rep, rep_seq in enumerate(seq.spawn(s["replicates"])):
-            data_seed, fit_seed = (_seed(q) for q in rep_seq.spawn(2))
+        for rep in range(s["replicates"]):
+            data_seed, fit_seed = _seeds(seed, "selection_cost", n, rep)
             X, y = sample(truth, n, random_state=data_seed)
             t0 = time.perf_counter()
             model = _fit(X, y, K_bar, s["fit"], fit_seed)
@@ -277,11 +285,53 @@ _RUNNERS = {
 }
 
 
+# ---------------------------------------------------------------------------- summaries
+def summarise(name, table) -> str:
+    """Markdown tables of an experiment's numbers (what the README reports)."""
+    if name == "selection":
+        table = table.assign(method=[m if a == 0 else f"{m} (ridge {a:g})"
+                                     for m, a in zip(table["method"], table["alpha"])])
+        hits = table.groupby(["method", "setting", "n"])["correct"].agg(
+            lambda c: f"{int(c.sum())}/{len(c)}").unstack(["setting", "n"])
+        mean_k = table.groupby(["method", "setting", "n"])["selected_k"].mean().unstack(
+            ["setting", "n"]).round(1)
+        return ("Replicates selecting K0:\n\n" + _markdown(hits)
+                + "\n\nMean selected number of experts:\n\n" + _markdown(mean_k))
+    if name == "voronoi":
+        median = table.groupby(["fit", "n"])["loss"].median().unstack("n")
+        slopes = loglog_slope(table).rename("log-log slope (all replicates)")
+        return ("Median Voronoi loss:\n\n" + _markdown(median.round(3))
+                + "\n\n" + _markdown(slopes.round(2).to_frame()))
+    if name == "optimisation":
+        best = table["mean_loglik"].max()
+        rows = {}
+        for solver, g in table.groupby("solver", sort=False):
+            row = {"accepted steps": int(g["iteration"].max()),
+                   "seconds": round(g["seconds"].max(), 2),
+                   "final gap to best": f"{best - g['mean_loglik'].max():.1e}"}
+            for gap in (1e-4, 1e-8):
+                hit = g[g["mean_loglik"] >= best - gap]
+                row[f"seconds to {gap:g}"] = round(hit["seconds"].iloc[0], 2) if len(hit) else None
+            rows[solver] = row
+        return _markdown(pd.DataFrame(rows).T)
+    median = table.groupby(["procedure", "n"])["seconds"].median().unstack("n").round(2)
+    return "Median wall time (s):\n\n" + _markdown(median)
+
+
+def _markdown(frame) -> str:
+    """A DataFrame as a GitHub markdown table (index first)."""
+    columns = [" ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in frame.columns]
+    lines = ["| " + " | ".join([str(frame.index.name or "")] + columns) + " |",
+             "|" + "---|" * (len(columns) + 1)]
+    for index, row in frame.iterrows():
+        cells = ["" if pd.isna(v) else str(v) for v in row]
+        lines.append("| " + " | ".join([str(index)] + cells) + " |")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------- figures
 def plot_experiment(name, table, path) -> None:
     """Draw experiment ``name``'s table to ``path`` (one figure; format from the suffix)."""
-    from moe.plots_selection import EXPERIMENT_PLOTS
-
     if name not in EXPERIMENT_PLOTS:
         raise ValueError(f"experiment must be one of {EXPERIMENTS}; got {name!r}")
     EXPERIMENT_PLOTS[name](table, path)
@@ -293,14 +343,31 @@ def main(argv=None) -> None:
     parser.add_argument("--scale", choices=sorted(SETTINGS), default="default")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("results/synthetic"))
+    parser.add_argument("--setting", action="append",
+                        help="selection only: run just this setting (repeatable); the rows equal "
+                             "those of the full run, seeds being per setting")
     args = parser.parse_args(argv)
-    table = run_experiment(args.experiment, SETTINGS[args.scale][args.experiment], args.seed)
+    settings = copy.deepcopy(SETTINGS[args.scale][args.experiment])
+    stem = args.experiment
+    if args.setting:
+        if args.experiment != "selection":
+            parser.error("--setting applies to the selection experiment only")
+        known = [entry["name"] for entry in settings["settings"]]
+        unknown = set(args.setting) - set(known)
+        if unknown:
+            parser.error(f"unknown setting(s) {sorted(unknown)}; choose from {known}")
+        settings["settings"] = [e for e in settings["settings"] if e["name"] in args.setting]
+        stem += "-" + "-".join(re.sub(r"[^A-Za-z0-9]+", "_", name) for name in args.setting)
+    table = run_experiment(args.experiment, settings, args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
-    csv = args.out / f"{args.experiment}.csv"
+    csv = args.out / f"{stem}.csv"
     tmp = csv.with_suffix(".csv.tmp")
     table.to_csv(tmp, index=False)
     tmp.replace(csv)
-    plot_experiment(args.experiment, table, args.out / f"{args.experiment}.png")
+    plot_experiment(args.experiment, table, args.out / f"{stem}.png")
+    summary = summarise(args.experiment, table)
+    (args.out / f"{stem}.md").write_text(summary + "\n")
+    print(summary)
 
 
 if __name__ == "__main__":

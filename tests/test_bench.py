@@ -193,11 +193,9 @@ def test_scale_fit_in_a_fresh_process_reproduces_the_in_process_fit():
     X, y, _ = synthetic(400, 3, 2, 2, seed=5)
     model = SGMLMoE(2, n_threads=1, random_state=5, n_init=1, max_iter=20, tol=1e-6).fit(X, y)
     assert row["loglik"] == model.loglik_ and row["n_iter"] == model.n_iter_
-    float32 = table.iloc[1]
-    if "dtype" in SGMLMoE().get_params():
-        assert float32["status"] == "ok" and abs(float32["loglik_minus_float64"]) < 1e-3 * abs(row["loglik"])
-    else:
-        assert float32["status"] == "not available" and np.isnan(float32["seconds"])
+    single = table.iloc[1]
+    assert single["dtype"] == "float32" and single["status"] == "ok"
+    assert abs(single["loglik_minus_float64"]) < 1e-3 * abs(row["loglik"])
 
 
 def test_every_section_draws_its_figure(optimum_without_r, tmp_path):

@@ -219,7 +219,7 @@ def test_end_to_end_default_variant_recovers_k0():
         X, y = sample(truth, s["n"], random_state=100 + rep)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = fit_sgmlmoe(X, y, s["K0"] + 3, random_state=rep, max_iter=1000, tol=1e-7,
+            model = fit_sgmlmoe(X, y, s["K0"] + 3, random_state=rep, max_iter=500, tol=1e-6,
                                 n_threads=1)
         tree = MixingDendrogram(model, X=X, y=y)
         assert tree.variant == DEFAULT_VARIANT

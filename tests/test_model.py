@@ -170,6 +170,22 @@ def test_em_and_mm_reach_the_same_optimum_from_the_same_start():
     np.testing.assert_allclose(em.gate_coef_[perm] - em.gate_coef_[perm][-1], mm.gate_coef_, atol=2e-3)
 
 
+@pytest.mark.parametrize("curvature", ["fixed", "weighted"])
+def test_float32_passes_follow_the_float64_path(curvature):
+    X, y, _, _ = sample_sgmlmoe(3000, 4, 3, 3, seed=14, scale=1.5)
+    # plain MM steps (SQUAREM's extrapolation would amplify the rounding into another path)
+    fits = {
+        dtype: SGMLMoE(3, curvature=curvature, dtype=dtype, accelerate=False, n_init=1,
+                       random_state=0, max_iter=200, tol=0).fit(X, y)
+        for dtype in ("float64", "float32")
+    }
+    single, double = fits["float32"], fits["float64"]
+    assert single.loglik_ == pytest.approx(double.loglik_, rel=2e-5)
+    np.testing.assert_allclose(single.predict_proba(X), double.predict_proba(X), atol=2e-3)
+    assert single.gate_coef_.dtype == np.float64 and single.predict_proba(X).dtype == np.float64
+    assert single.loglik_ == pytest.approx(single.loglik(X, y), rel=1e-12)  # recomputed in float64
+
+
 def test_same_random_state_gives_bit_identical_parameters():
     X, y, _, _ = sample_sgmlmoe(300, 3, 3, 3, seed=8)
     fits = [SGMLMoE(3, random_state=42, max_iter=300).fit(X, y) for _ in range(2)]

@@ -1,10 +1,12 @@
 """moe.simulate: the sampler, the true parameters and the Voronoi loss."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from moe import SGMLMoE
 from moe.simulate import (
+    loglog_slope,
     mixing_measure,
     sample,
     true_model,
@@ -110,3 +112,11 @@ def test_voronoi_loss_rejects_other_shapes(truth):
     other = true_model(*well_separated_parameters(3, 2, 3, random_state=0))
     with pytest.raises(ValueError, match="same number of classes"):
         voronoi_loss(other, truth)
+
+
+def test_loglog_slope_recovers_a_power_law():
+    n = np.array([1e3, 1e4, 1e5, 1e3, 1e4, 1e5])
+    table = pd.DataFrame({"fit": ["a"] * 3 + ["b"] * 3, "n": n,
+                          "loss": np.r_[2 * n[:3] ** -0.5, 3 * n[3:] ** -0.25]})
+    slopes = loglog_slope(table)
+    assert slopes["a"] == pytest.approx(-0.5) and slopes["b"] == pytest.approx(-0.25)

@@ -53,11 +53,10 @@ def _fit_in_child(folder: str, K: int, dtype: str, threads: int, params: dict, s
     X = np.load(Path(folder) / "X.npy")
     y = np.load(Path(folder) / "y.npy")
     data_rss = _rss_gb()
-    extra = {} if dtype == "float64" else {"dtype": dtype}
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = SGMLMoE(K, n_threads=threads, random_state=seed, **params, **extra).fit(X, y)
+        model = SGMLMoE(K, n_threads=threads, random_state=seed, dtype=dtype, **params).fit(X, y)
     seconds = time.perf_counter() - start
     queue.put({"seconds": seconds, "n_iter": model.n_iter_, "converged": model.converged_,
                "loglik": model.loglik_, "data_rss_gb": data_rss, "peak_rss_gb": _peak_rss_gb()})
@@ -78,10 +77,6 @@ def fit_in_fresh_process(folder, K, dtype, threads, params, seed) -> dict:
     return result
 
 
-def dtype_supported(dtype: str) -> bool:
-    return dtype == "float64" or "dtype" in SGMLMoE().get_params()
-
-
 def run(settings: dict, seed: int) -> pd.DataFrame:
     n, d, K, M = (int(settings[key]) for key in ("n", "d", "K", "M"))
     rows = []
@@ -92,10 +87,6 @@ def run(settings: dict, seed: int) -> pd.DataFrame:
         del X, y
         for dtype in settings["dtypes"]:
             row = {"n": n, "d": d, "K": K, "M": M, "dtype": dtype, "threads": settings["threads"]}
-            if not dtype_supported(dtype):
-                rows.append(row | {"status": "not available",
-                                   "message": "SGMLMoE has no dtype parameter in this version"})
-                continue
             LOG.info("scale: fitting n=%d d=%d K=%d M=%d in %s", n, d, K, M, dtype)
             result = fit_in_fresh_process(folder, K, dtype, settings["threads"],
                                           dict(settings["model"]), seed)
