@@ -1,9 +1,10 @@
 """The synthetic study (DESIGN.md section 4): four experiments, each a tidy table and a figure.
 
-``run_experiment(name, settings, seed)`` returns a DataFrame; ``plot_experiment(name, table,
-path)`` draws it. ``SETTINGS["default"][name]`` runs in a few minutes on two cores;
-``SETTINGS["paper"][name]`` is the larger study the README reports. ``settings`` may give only
-the keys it changes; the rest come from ``SETTINGS["default"][name]``.
+``run_experiment(name, settings, seed, scale)`` returns a DataFrame; ``plot_experiment(name,
+table, path)`` draws it and ``summarise(name, table)`` writes its summary as Markdown tables.
+``SETTINGS["default"][name]`` runs in a few minutes on two cores; ``SETTINGS["paper"][name]``
+(``scale="paper"``) is the larger study the README reports. ``settings`` may give only the keys
+it changes; the rest come from ``SETTINGS[scale][name]``.
 
 1. ``selection``: the share of replicates in which each selector returns the true K0, against
    n, for every DSC variant (one over-fitted fit at K_bar = K0 + ``k_extra`` per replicate and
@@ -37,6 +38,7 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 
 from moe.dendrogram import DEFAULT_VARIANT, OMEGAS, MixingDendrogram, resolve_variant
+from moe.io import atomic_path, atomic_to_csv, atomic_write_text
 from moe.model import SGMLMoE
 from moe.plots_selection import EXPERIMENT_PLOTS
 from moe.selection import CRITERIA, best_k, fit_sgmlmoe, partition_start, sweep
@@ -101,15 +103,17 @@ SETTINGS["paper"] = {
 }
 
 
-def run_experiment(name, settings=None, seed=0) -> pd.DataFrame:
-    """Run experiment ``name`` with ``settings`` (over ``SETTINGS["default"][name]``) and ``seed``.
+def run_experiment(name, settings=None, seed=0, scale="default") -> pd.DataFrame:
+    """Run experiment ``name`` with ``settings`` (over ``SETTINGS[scale][name]``) and ``seed``.
 
     Returns the experiment's tidy table; see the module docstring and each ``_run_*`` function
     for its columns.
     """
     if name not in EXPERIMENTS:
         raise ValueError(f"experiment must be one of {EXPERIMENTS}; got {name!r}")
-    defaults = SETTINGS["default"][name]
+    if scale not in SETTINGS:
+        raise ValueError(f"scale must be one of {sorted(SETTINGS)}; got {scale!r}")
+    defaults = SETTINGS[scale][name]
     settings = {**copy.deepcopy(defaults), **(settings or {})}
     unknown = set(settings) - set(defaults)
     if unknown:
@@ -358,15 +362,13 @@ def main(argv=None) -> None:
             parser.error(f"unknown setting(s) {sorted(unknown)}; choose from {known}")
         settings["settings"] = [e for e in settings["settings"] if e["name"] in args.setting]
         stem += "-" + "-".join(re.sub(r"[^A-Za-z0-9]+", "_", name) for name in args.setting)
-    table = run_experiment(args.experiment, settings, args.seed)
+    table = run_experiment(args.experiment, settings, args.seed, args.scale)
     args.out.mkdir(parents=True, exist_ok=True)
-    csv = args.out / f"{stem}.csv"
-    tmp = csv.with_suffix(".csv.tmp")
-    table.to_csv(tmp, index=False)
-    tmp.replace(csv)
-    plot_experiment(args.experiment, table, args.out / f"{stem}.png")
+    atomic_to_csv(table, args.out / f"{stem}.csv")
+    with atomic_path(args.out / f"{stem}.png") as tmp:
+        plot_experiment(args.experiment, table, tmp)
     summary = summarise(args.experiment, table)
-    (args.out / f"{stem}.md").write_text(summary + "\n")
+    atomic_write_text(args.out / f"{stem}.md", summary + "\n")
     print(summary)
 
 

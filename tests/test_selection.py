@@ -128,3 +128,19 @@ def test_run_experiment_rejects_unknown_names():
         run_experiment("speed", {}, 0)
     with pytest.raises(ValueError, match="unknown settings"):
         run_experiment("voronoi", {"n_gird": [10]}, 0)
+    with pytest.raises(ValueError, match="scale must be one of"):
+        run_experiment("voronoi", {}, 0, scale="huge")
+
+
+def test_summarise_counts_the_replicates_that_select_k0():
+    from moe.synthetic import summarise
+
+    table = pd.DataFrame({
+        "setting": "s", "epsilon": 0.0, "K0": 3, "n": [100, 100, 100, 100],
+        "replicate": [0, 1, 0, 1], "method": ["bic", "bic", "dsc:literal", "dsc:literal"],
+        "alpha": 0.0, "selected_k": [3, 3, 2, 5], "correct": [True, True, False, False],
+        "seconds": 0.1,
+    })
+    text = summarise("selection", table)
+    assert "| bic | 2/2 |" in text and "| dsc:literal | 0/2 |" in text
+    assert "| dsc:literal | 3.5 |" in text  # mean selected K of 2 and 5

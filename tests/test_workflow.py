@@ -309,6 +309,8 @@ def test_e2e_synthetic_study(e2e):
         table = pd.read_csv(work / f"results/synthetic/{name}.csv")
         assert len(table) > 0, name
         assert _png(work / f"results/synthetic/{name}.png"), name
+        summary = (work / f"results/synthetic/{name}.md").read_text()
+        assert summary.startswith(("Replicates", "Median", "|")) and "---|" in summary, name
 
 
 @pytest.mark.data

@@ -35,7 +35,7 @@ DEFAULTS = {
     "threads": 1,
     "min_repeats": 3,
     "max_repeats": 25,
-    "target_seconds": 1.0,  # aim for this much timing per configuration
+    "target_seconds": 2.0,  # aim for this much timing per configuration
 }
 QUICK = {"n": [1_000, 10_000, 100_000], "d": [50], "K": [3], "M": [3], "max_repeats": 15}
 COLUMNS = ["n", "d", "K", "M", "curvature", "step_seconds", "floor_seconds", "ratio",

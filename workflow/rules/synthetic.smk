@@ -9,6 +9,12 @@ rule synthetic_run:
             category="Synthetic study",
             labels={"experiment": "{experiment}", "type": "table"},
         ),
+        summary=report(
+            "results/synthetic/{experiment}.md",
+            caption="../report/synthetic_summary.rst",
+            category="Synthetic study",
+            labels={"experiment": "{experiment}", "type": "summary"},
+        ),
     log:
         "logs/synthetic_run/{experiment}.log",
     benchmark:
@@ -22,6 +28,7 @@ rule synthetic_run:
     params:
         settings=lambda wc: config["synthetic"]["settings"].get(wc.experiment) or {},
         seed=config["synthetic"]["seed"],
+        scale=config["synthetic"]["scale"],
     script:
         "../scripts/synthetic_run.py"
 
