@@ -58,7 +58,18 @@ __all__ = [
 ]
 
 
-class DendrogramSelectedMoE(ClassifierMixin, BaseEstimator):
+class _SelectedMoE(ClassifierMixin, BaseEstimator):
+    """Predicts with ``model_``, the SGMLMoE a subclass's ``fit`` selected."""
+
+    def predict_proba(self, X):
+        check_is_fitted(self, "model_")
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class DendrogramSelectedMoE(_SelectedMoE):
     """SGMLMoE fitted by MM at ``k_bar`` experts, reduced by the dendrogram (DSC).
 
     ``fit`` fits the over-fitted model, builds :class:`moe.dendrogram.MixingDendrogram`
@@ -120,15 +131,8 @@ class DendrogramSelectedMoE(ClassifierMixin, BaseEstimator):
         self.classes_ = self.model_.classes_
         return self
 
-    def predict_proba(self, X):
-        check_is_fitted(self, "model_")
-        return self.model_.predict_proba(X)
 
-    def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-
-class CriterionSelectedMoE(ClassifierMixin, BaseEstimator):
+class CriterionSelectedMoE(_SelectedMoE):
     """SGMLMoE with K chosen by an information criterion over a sweep K = 1..k_max.
 
     ``fit`` runs :func:`moe.selection.sweep` (scoring AIC, BIC and ICL, so the
@@ -184,13 +188,6 @@ class CriterionSelectedMoE(ClassifierMixin, BaseEstimator):
         self.model_ = SGMLMoE(n_experts=self.selected_k_, **params).fit(X, y)
         self.classes_ = self.model_.classes_
         return self
-
-    def predict_proba(self, X):
-        check_is_fitted(self, "model_")
-        return self.model_.predict_proba(X)
-
-    def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
 def _logreg(*, C=1.0, max_iter=2000, random_state=None, n_threads=None):

@@ -6,12 +6,12 @@ failed draw leaves no partial output.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 from scipy.cluster.hierarchy import dendrogram as scipy_dendrogram
 
+from moe.io import atomic_savefig
 from moe.simulate import loglog_slope
 
 
@@ -52,7 +52,7 @@ def plot_selection_summary(dendrogram, X, y, path) -> None:
     left, right = fig.subplots(1, 2)
     plot_dendrogram(dendrogram, left)
     plot_dsc(dendrogram.dsc_table_, dendrogram.selected_k_, right)
-    _save(fig, path)
+    atomic_savefig(fig, path, dpi=120)
 
 
 def _variant_label(dendrogram):
@@ -85,7 +85,7 @@ def plot_selection_experiment(table, path) -> None:
     axes[1, 0].set_ylabel("mean selected number of experts")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize="x-small", loc="outside right center")
-    _save(fig, path)
+    atomic_savefig(fig, path, dpi=120)
 
 
 def plot_voronoi_experiment(table, path) -> None:
@@ -102,7 +102,7 @@ def plot_voronoi_experiment(table, path) -> None:
     ax.set_xlabel("n")
     ax.set_ylabel("Voronoi loss to the truth")
     ax.legend(fontsize="small")
-    _save(fig, path)
+    atomic_savefig(fig, path, dpi=120)
 
 
 def plot_optimisation_experiment(table, path) -> None:
@@ -119,7 +119,7 @@ def plot_optimisation_experiment(table, path) -> None:
         ax.set_xlabel(xlabel)
     by_iter.set_ylabel("best mean log-likelihood minus the solver's")
     by_time.legend()
-    _save(fig, path)
+    atomic_savefig(fig, path, dpi=120)
 
 
 def plot_selection_cost_experiment(table, path) -> None:
@@ -134,7 +134,7 @@ def plot_selection_cost_experiment(table, path) -> None:
     ax.set_xlabel("n")
     ax.set_ylabel("wall time (s)")
     ax.legend()
-    _save(fig, path)
+    atomic_savefig(fig, path, dpi=120)
 
 
 EXPERIMENT_PLOTS = {
@@ -143,10 +143,3 @@ EXPERIMENT_PLOTS = {
     "optimisation": plot_optimisation_experiment,
     "selection_cost": plot_selection_cost_experiment,
 }
-
-
-def _save(fig, path) -> None:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=120)
-    tmp.replace(path)

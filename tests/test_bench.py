@@ -6,6 +6,8 @@ workflow, never here.
 
 import os
 import stat
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -179,6 +181,22 @@ def test_time_to_optimum_marks_flexmix_not_run_and_counts_it(optimum_without_r):
     assert row["not run"] == 2 and row["reached"] == 0 and np.isnan(row["speedup_vs_flexmix"])
     counted = summary[["reached", "worse", "budget", "failed", "not run"]].sum(axis=1)
     assert (counted == summary["starts"]).all()
+
+
+def test_scale_runs_from_an_unguarded_script(tmp_path):
+    # a Snakemake script has no `if __name__ == "__main__"`: the fresh fit process must not
+    # re-run it (multiprocessing's spawn did, and the parent then waited forever)
+    script = tmp_path / "job.py"
+    script.write_text(
+        "from moe.bench import run_section\n"
+        "table = run_section('scale', {'n': 200, 'd': 2, 'K': 2, 'M': 2, 'threads': 1,\n"
+        "                    'dtypes': ['float64'], 'model': {'n_init': 1, 'max_iter': 5}}, 0)\n"
+        "print('rows', len(table), table['status'].tolist())\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "rows 1 ['ok']" in done.stdout
 
 
 def test_scale_fit_in_a_fresh_process_reproduces_the_in_process_fit():

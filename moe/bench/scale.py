@@ -8,9 +8,11 @@ float64 at the returned parameters, so the two dtypes' rows compare directly.
 
 from __future__ import annotations
 
+import json
 import logging
-import multiprocessing
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -49,7 +51,7 @@ def _peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
 
 
-def _fit_in_child(folder: str, K: int, dtype: str, threads: int, params: dict, seed: int, queue):
+def _fit_in_child(folder: str, K: int, dtype: str, threads: int, params: dict, seed: int) -> dict:
     X = np.load(Path(folder) / "X.npy")
     y = np.load(Path(folder) / "y.npy")
     data_rss = _rss_gb()
@@ -58,23 +60,24 @@ def _fit_in_child(folder: str, K: int, dtype: str, threads: int, params: dict, s
         warnings.simplefilter("ignore")
         model = SGMLMoE(K, n_threads=threads, random_state=seed, dtype=dtype, **params).fit(X, y)
     seconds = time.perf_counter() - start
-    queue.put({"seconds": seconds, "n_iter": model.n_iter_, "converged": model.converged_,
-               "loglik": model.loglik_, "data_rss_gb": data_rss, "peak_rss_gb": _peak_rss_gb()})
+    return {"seconds": seconds, "n_iter": model.n_iter_, "converged": bool(model.converged_),
+            "loglik": model.loglik_, "data_rss_gb": data_rss, "peak_rss_gb": _peak_rss_gb()}
 
 
 def fit_in_fresh_process(folder, K, dtype, threads, params, seed) -> dict:
-    """Fit in a spawned interpreter (so ru_maxrss is this fit's) and return its measurements."""
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    child = context.Process(target=_fit_in_child, args=(str(folder), K, dtype, threads, params, seed, queue))
-    child.start()
-    try:
-        result = queue.get()
-    finally:
-        child.join()
-    if child.exitcode != 0:
-        raise RuntimeError(f"scale: the {dtype} fit process exited with {child.exitcode}")
-    return result
+    """Fit in a fresh interpreter (so ru_maxrss is this fit's) and return its measurements.
+
+    A new ``python -m moe.bench.scale`` rather than multiprocessing's spawn, which re-runs the
+    caller's ``__main__`` (a Snakemake script, a notebook) in the child.
+    """
+    job = json.dumps({"folder": str(folder), "K": K, "dtype": dtype, "threads": threads,
+                      "params": params, "seed": seed})
+    child = subprocess.run([sys.executable, "-m", "moe.bench.scale", job],
+                           capture_output=True, text=True)
+    if child.returncode != 0:
+        raise RuntimeError(f"scale: the {dtype} fit process exited with {child.returncode}:\n"
+                           f"{child.stderr[-2000:]}")
+    return json.loads(child.stdout.strip().splitlines()[-1])
 
 
 def run(settings: dict, seed: int) -> pd.DataFrame:
@@ -100,3 +103,7 @@ def run(settings: dict, seed: int) -> pd.DataFrame:
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
     return table.drop(columns=["message"])
+
+
+if __name__ == "__main__":
+    print(json.dumps(_fit_in_child(**json.loads(sys.argv[1]))))

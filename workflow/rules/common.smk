@@ -112,7 +112,9 @@ def ppi_outputs():
 
 def synthetic_outputs():
     names = config["synthetic"]["experiments"]
-    return expand("results/synthetic/{name}.{ext}", name=names, ext=["csv", "md", "png"])
+    return expand(
+        "results/synthetic/{name}.{ext}", name=names, ext=["csv", "md", "png"]
+    )
 
 
 def bench_outputs():
