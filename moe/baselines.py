@@ -34,7 +34,6 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
@@ -43,151 +42,19 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
-from sklearn.utils.validation import check_is_fitted
+
+from moe.model import SGMLMoE
+from moe.selectors import CriterionSelector, DendrogramSelector
 
 __all__ = [
     "ModelSpec",
     "MODELS",
     "MODEL_NAMES",
-    "DendrogramSelectedMoE",
-    "CriterionSelectedMoE",
     "build_model",
     "model_inputs",
     "build_preprocessing",
     "describe_fit",
 ]
-
-
-class _SelectedMoE(ClassifierMixin, BaseEstimator):
-    """Predicts with ``model_``, the SGMLMoE a subclass's ``fit`` selected."""
-
-    def predict_proba(self, X):
-        check_is_fitted(self, "model_")
-        return self.model_.predict_proba(X)
-
-    def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-
-class DendrogramSelectedMoE(_SelectedMoE):
-    """SGMLMoE fitted by MM at ``k_bar`` experts, reduced by the dendrogram (DSC).
-
-    ``fit`` fits the over-fitted model, builds :class:`moe.dendrogram.MixingDendrogram`
-    and keeps the level its ``select`` returns.
-
-    Parameters
-    ----------
-    k_bar : int
-        Number of experts of the over-fitted model.
-    variant : str or None
-        Dendrogram variant; None keeps ``MixingDendrogram``'s default.
-    refit : bool
-        Passed to ``MixingDendrogram.select``.
-    n_init, max_iter, tol, curvature, alpha, init, random_state, n_threads
-        Passed to :class:`moe.SGMLMoE` (``solver="mm"``).
-
-    Attributes
-    ----------
-    model_ : SGMLMoE
-        The selected model; it makes the predictions.
-    overfit_model_ : SGMLMoE
-    dendrogram_ : MixingDendrogram
-    selected_k_ : int
-    dsc_table_ : DataFrame
-    classes_ : ndarray
-    """
-
-    def __init__(
-        self, k_bar=8, variant=None, refit=False, n_init=4, max_iter=2000, tol=1e-8,
-        curvature="weighted", alpha=0.0, init="kmeans", random_state=None, n_threads=None,
-    ):
-        self.k_bar = k_bar
-        self.variant = variant
-        self.refit = refit
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.curvature = curvature
-        self.alpha = alpha
-        self.init = init
-        self.random_state = random_state
-        self.n_threads = n_threads
-
-    def fit(self, X, y):
-        from moe.dendrogram import MixingDendrogram
-        from moe.model import SGMLMoE
-
-        self.overfit_model_ = SGMLMoE(
-            n_experts=self.k_bar, solver="mm", n_init=self.n_init, max_iter=self.max_iter,
-            tol=self.tol, curvature=self.curvature, alpha=self.alpha, init=self.init,
-            random_state=self.random_state, n_threads=self.n_threads,
-        ).fit(X, y)
-        options = {} if self.variant is None else {"variant": self.variant}
-        # data-driven variants build the tree from the training data; others ignore it
-        self.dendrogram_ = MixingDendrogram(self.overfit_model_, X=X, y=y, **options)
-        self.model_ = self.dendrogram_.select(X, y, refit=self.refit)
-        self.selected_k_ = int(self.dendrogram_.selected_k_)
-        self.dsc_table_ = self.dendrogram_.dsc_table_
-        self.classes_ = self.model_.classes_
-        return self
-
-
-class CriterionSelectedMoE(_SelectedMoE):
-    """SGMLMoE with K chosen by an information criterion over a sweep K = 1..k_max.
-
-    ``fit`` runs :func:`moe.selection.sweep` (scoring AIC, BIC and ICL, so the
-    table shows all three), then refits ``SGMLMoE`` at the K that ``criterion``
-    picks, with the same settings and seed (the sweep returns only its table).
-
-    Parameters
-    ----------
-    k_max : int
-    criterion : {"aic", "bic", "icl"}
-    solver : {"em", "mm"}
-    n_init, max_iter, tol, alpha, init, em_inner_iter, random_state, n_threads
-        Passed to :class:`moe.SGMLMoE`.
-
-    Attributes
-    ----------
-    model_ : SGMLMoE
-    sweep_table_ : DataFrame
-    selected_k_ : int
-    classes_ : ndarray
-    """
-
-    def __init__(
-        self, k_max=6, criterion="bic", solver="em", n_init=4, max_iter=2000, tol=1e-8,
-        alpha=0.0, init="kmeans", em_inner_iter=5, random_state=None, n_threads=None,
-    ):
-        self.k_max = k_max
-        self.criterion = criterion
-        self.solver = solver
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.alpha = alpha
-        self.init = init
-        self.em_inner_iter = em_inner_iter
-        self.random_state = random_state
-        self.n_threads = n_threads
-
-    def _model_params(self):
-        return dict(
-            solver=self.solver, n_init=self.n_init, max_iter=self.max_iter, tol=self.tol,
-            alpha=self.alpha, init=self.init, em_inner_iter=self.em_inner_iter,
-            random_state=self.random_state, n_threads=self.n_threads,
-        )
-
-    def fit(self, X, y):
-        from moe.model import SGMLMoE
-        from moe.selection import best_k, sweep
-
-        params = self._model_params()
-        self.sweep_table_ = sweep(X, y, self.k_max, criteria=("aic", "bic", "icl"), **params)
-        self.selected_k_ = int(best_k(self.sweep_table_, self.criterion))
-        self.model_ = SGMLMoE(n_experts=self.selected_k_, **params).fit(X, y)
-        self.classes_ = self.model_.classes_
-        return self
 
 
 def _logreg(*, C=1.0, max_iter=2000, random_state=None, n_threads=None):
@@ -237,14 +104,30 @@ def _mlp(
     )
 
 
-def _moe_mm_dsc(*, random_state=None, n_threads=None, **settings):
-    return DendrogramSelectedMoE(random_state=random_state, n_threads=n_threads, **settings)
+def _sgmlmoe(name, random_state, n_threads, settings):
+    """The SGMLMoE of model ``name`` from its remaining settings (SGMLMoE's parameters)."""
+    known = set(SGMLMoE().get_params()) - {"n_experts", "random_state", "n_threads"}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ValueError(
+            f"unknown setting(s) {', '.join(map(repr, unknown))} for model {name!r}; "
+            f"known: the selector's and SGMLMoE's {', '.join(sorted(known))}"
+        )
+    return SGMLMoE(random_state=random_state, n_threads=n_threads, **settings)
 
 
-def _moe_em_bic(*, random_state=None, n_threads=None, **settings):
-    settings.setdefault("criterion", "bic")
-    settings.setdefault("solver", "em")
-    return CriterionSelectedMoE(random_state=random_state, n_threads=n_threads, **settings)
+def _moe_mm_dsc(*, k_bar=8, variant=None, refit=False, random_state=None, n_threads=None,
+                **settings):
+    """``k_bar``: experts of the over-fitted MM fit; ``variant`` None: the default variant."""
+    overfit = _sgmlmoe("moe_mm_dsc", random_state, n_threads, {"solver": "mm", **settings})
+    options = {} if variant is None else {"variant": variant}
+    return DendrogramSelector(overfit.set_params(n_experts=k_bar), refit=refit, **options)
+
+
+def _moe_em_bic(*, k_max=6, criterion="bic", random_state=None, n_threads=None, **settings):
+    """``k_max``: the sweep fits K = 1..k_max, by EM unless ``solver`` says otherwise."""
+    estimator = _sgmlmoe("moe_em_bic", random_state, n_threads, {"solver": "em", **settings})
+    return CriterionSelector(estimator, k_max=k_max, criterion=criterion)
 
 
 def _probe(*, random_state=None, n_threads=None, **settings):
@@ -424,23 +307,34 @@ def _json_columns(frame) -> dict:
 
 
 def describe_fit(estimator) -> dict:
-    """JSON-ready facts about a fitted benchmark model (selected K, selection tables).
+    """JSON-ready facts about a fitted benchmark model (selected K, selection tables, and
+    whether its fits converged).
 
-    Returns an empty dict for models without a selection step.
+    ``converged`` is true when every SGMLMoE fit the model made met its tolerance (the
+    over-fitted fit of a :class:`DendrogramSelector`, and its refit if any; every fit of a
+    :class:`CriterionSelector`'s sweep); ``n_iter`` is the largest number of map evaluations
+    among them. Returns an empty dict for models without a selection step.
     """
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
-    if isinstance(final, DendrogramSelectedMoE):
+    if isinstance(final, DendrogramSelector):
+        tree = final.dendrogram_
+        fits = [tree.model_] + ([final.best_estimator_] if final.refit else [])
         return {
-            "selected_k": final.selected_k_,
-            "k_bar": final.k_bar,
-            "dsc_table": _json_columns(final.dsc_table_),
-            "heights": np.asarray(final.dendrogram_.heights_, dtype=float).tolist(),
+            "selected_k": final.n_experts_,
+            "k_bar": int(tree.model_.gate_coef_.shape[0]),
+            "converged": all(bool(f.converged_) for f in fits),
+            "n_iter": max(int(f.n_iter_) for f in fits),
+            "dsc_table": _json_columns(tree.dsc_table_),
+            "heights": np.asarray(tree.heights_, dtype=float).tolist(),
         }
-    if isinstance(final, CriterionSelectedMoE):
+    if isinstance(final, CriterionSelector):
+        table = final.criteria_
         return {
-            "selected_k": final.selected_k_,
+            "selected_k": final.n_experts_,
             "k_max": final.k_max,
             "criterion": final.criterion,
-            "sweep_table": _json_columns(final.sweep_table_),
+            "converged": bool(table["converged"].all()),
+            "n_iter": int(table["n_iter"].max()),
+            "sweep_table": _json_columns(table),
         }
     return {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from contextlib import ExitStack
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,15 +13,24 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, check_X_y, validate_data
 
-from moe.ascent import AscentResult, ascend
-from moe.em import EMMap
-from moe.mm import Layout, MMMap, augment, e_step, log_softmax_with_zero, logsumexp0
+from moe._ascent import AscentResult, ascend
+from moe._em import EMMap
+from moe._mm import Layout, MMMap, augment, canonical, e_step, log_softmax_with_zero, logsumexp0
+from moe.threads import limit_threads
 
-INIT_STEPS = 3  # MM steps with the starting responsibilities held fixed, to turn them into theta
-INIT_ALPHA = 1e-6  # a ridge for those steps: a hard partition often makes an expert's data separable
+# The start: M-steps of the weighted-curvature MM with the starting responsibilities held fixed.
+# Measured by how often the fits that follow reach the best optimum (SGMLMoE docstring, Notes,
+# "Starts"): fewer steps lose part of the partition, more stop helping.
+START_M_STEPS = 30
+# A ridge for those steps only: a hard partition's cells are often linearly separable, and the
+# gate of an unpenalised M-step would head for infinite slopes.
+START_ALPHA = 1e-6
+# The ConvergenceWarning names separable data when a slope times its feature's standard
+# deviation exceeds this: a logit change of 10 per standard deviation (probabilities within 5e-5
+# of 0 or 1), where the unpenalised likelihood keeps rising towards a supremum it never attains.
+_DIVERGING_LOGIT = 10.0
 
 
 def _finite_or(value: float, default: float = -np.inf) -> float:
@@ -28,8 +38,33 @@ def _finite_or(value: float, default: float = -np.inf) -> float:
 
 
 def n_free_parameters(K: int, M: int, p: int) -> int:
-    """(K - 1) p + K (M - 1) p: the free parameters of section 1 of the design notes."""
+    """(K - 1) p + K (M - 1) p: the free parameters (docs/method.md, section "Model")."""
     return (K - 1) * p + K * (M - 1) * p
+
+
+class _Problem:
+    """Training data in the engine's layout (X~^T, class indices, weights), with its maps.
+
+    A map holds the Gram matrix S and its factor, so each (number of experts, solver settings)
+    is built once per data set however many starts, merges or refits use it.
+    """
+
+    def __init__(self, X, y_idx, s, n_classes, dtype=np.float64):
+        self.XT = augment(X, dtype=np.dtype(dtype))
+        self.y, self.s, self.M = y_idx, s, n_classes
+        self._maps = {}
+
+    def layout(self, K: int) -> Layout:
+        return Layout(K, self.M, self.XT.shape[0])
+
+    def map(self, K, solver="mm", curvature="weighted", alpha=0.0, em_inner_iter=5):
+        key = (K, solver, curvature, alpha, em_inner_iter)
+        if key not in self._maps:
+            layout = self.layout(K)
+            self._maps[key] = (EMMap(self.XT, self.y, self.s, layout, alpha, em_inner_iter)
+                               if solver == "em"
+                               else MMMap(self.XT, self.y, self.s, layout, curvature, alpha))
+        return self._maps[key]
 
 
 class SGMLMoE(ClassifierMixin, BaseEstimator):
@@ -90,7 +125,9 @@ class SGMLMoE(ClassifierMixin, BaseEstimator):
     loglik_trace_ : ndarray
         The objective after every accepted step of the best start (its first entry is the start).
     time_trace_ : ndarray
-        Seconds spent on the best start when each trace entry was reached.
+        Seconds spent on the best start's ascent when each trace entry was reached.
+    eval_trace_ : ndarray
+        Map evaluations spent on the best start when each trace entry was reached.
     n_iter_ : int
         Map evaluations spent on the best start.
     converged_ : bool
@@ -98,6 +135,33 @@ class SGMLMoE(ClassifierMixin, BaseEstimator):
         Per start: ``start``, ``screen_objective``, ``objective`` (final, best start only),
         ``n_iter``, ``converged``, ``failed``.
     n_parameters_ : int
+
+    Notes
+    -----
+    Starts. Each of the ``n_init`` starts is a partition of X (k-means, or the Voronoi cells of
+    K random data points) softened into responsibilities (0.9 on the cell, 0.1 / K
+    everywhere), then turned into parameters by :func:`_m_step`, the one start routine:
+    ``START_M_STEPS`` = 30 weighted-curvature MM steps from zero with those responsibilities
+    held fixed (a ridge of at least ``START_ALPHA`` on the slopes: a partition's cells are
+    linearly separable). ``m_step`` (public) and the dendrogram's responsibility merges use the
+    same routine. The number was measured by the best optimum reached (within 1e-6 relative of
+    the best of 8 long starts) over 20 seeds of the default fit (``n_init=4``) on the bench's
+    n = 2000, d = 10, K = M = 3 data (``moe.simulate.synthetic_data(..., coef_sd=1.0)``): 16 of 20
+    seeds with 3 steps (the old start), 17 with 10, 18 with 30, 18 with 100; with one start
+    (``n_init=1``) 7, 7, 8, 8. On a guo_yeast fold (K = 8, alpha = 1, 32 PCA inputs, one start,
+    two seeds) the start's log-likelihood is about -5111 after 3 steps, -4918 after 30 and
+    -4904 after 100; the optima the fits then reach differ by start (-3863, -3806, -3803 and
+    -3831, -3859, -3836) with no consistent order: 30 steps are where more steps stop helping.
+
+    Convergence. A fit stops when one solver cycle (a plain step, or a SQUAREM cycle of two
+    steps and the extrapolation) changes the objective by less than ``tol`` relative, or after
+    ``max_iter`` map evaluations; ``converged_`` and ``n_iter_`` say which. Over-fitted fits
+    (redundant experts) creep along flat directions: on guo_yeast folds (K = 8, alpha = 1)
+    MM meets tol = 1e-5 after about 250-600 evaluations and 1e-6 only after 1300-1800, so the
+    PPI benchmark uses tol = 1e-5 with max_iter = 1000. When a fit ends unconverged with a slope
+    that moves its logit by more than 10 per standard deviation of its feature
+    (:meth:`max_logit_per_sd`), the ConvergenceWarning says the data look separable (slopes
+    growing without bound) and that a ridge (``alpha`` > 0) gives the likelihood a maximum.
     """
 
     _parameter_constraints = {
@@ -164,32 +228,29 @@ class SGMLMoE(ClassifierMixin, BaseEstimator):
                 "SGMLMoE needs at least two classes in y with positive sample weight; got "
                 f"{len(weighted_classes)} class(es): {self.classes_[weighted_classes].tolist()}"
             )
-        layout = Layout(self.n_experts, len(self.classes_), X.shape[1] + 1)
-        with threadpool_limits(limits=self.n_threads, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
-            best, results = self._fit_starts(X, y_idx, s, layout)
-        self._set_fitted(best, results, layout, X, y_idx, s)
+        problem = _Problem(X, y_idx, s, len(self.classes_), self.dtype)
+        with self._numerics():
+            best, results = self._fit_starts(X, problem)
+        self._set_fitted(best, results, problem, X)
+        self._warn_unconverged(X)
         return self
 
-    def _make_map(self, XT, y_idx, s, layout):
-        if self.solver == "em":
-            return EMMap(XT, y_idx, s, layout, self.alpha, self.em_inner_iter)
-        return MMMap(XT, y_idx, s, layout, self.curvature, self.alpha)
+    def _numerics(self):
+        """The thread limit (BLAS, and OpenMP for k-means), and no warnings from exp overflow: the
+        log-space code handles it."""
+        stack = ExitStack()
+        stack.enter_context(limit_threads(self.n_threads))
+        stack.enter_context(np.errstate(over="ignore", invalid="ignore"))
+        return stack
 
-    def _fit_starts(self, X, y_idx, s, layout):
-        XT = augment(X, dtype=np.dtype(self.dtype))
-        F = self._make_map(XT, y_idx, s, layout)
-        rng = check_random_state(self.random_state)
-        accelerate = self.accelerate and self.solver == "mm"
-        if isinstance(self.init, dict):
-            starts = [layout.pack(*self._check_init_dict(layout))]
-        else:
-            init_map = MMMap(XT, y_idx, s, layout, "fixed", max(self.alpha, INIT_ALPHA))
-            starts = [
-                self._start_from_partition(X, s, layout, init_map, rng.randint(2**31 - 1))
-                for _ in range(self.n_init)
-            ]
+    def _solver_map(self, problem, K):
+        return problem.map(K, self.solver, self.curvature, self.alpha, self.em_inner_iter)
+
+    def _fit_starts(self, X, problem):
+        F = self._solver_map(problem, self.n_experts)
+        starts = self._starts(X, problem, F.layout)
         screen = min(self.screen_iter, self.max_iter) if len(starts) > 1 else self.max_iter
-        runs = [ascend(F, theta, screen, self.tol, accelerate) for theta in starts]
+        runs = [ascend(F, theta, screen, self.tol, self._accelerated()) for theta in starts]
         if not any(np.isfinite(r.objective) for r in runs):
             raise RuntimeError(
                 "SGMLMoE: every start failed (" + "; ".join(r.failed or "" for r in runs) + ")"
@@ -203,10 +264,37 @@ class SGMLMoE(ClassifierMixin, BaseEstimator):
         ]
         remaining = self.max_iter - best.n_iter
         if not best.converged and best.failed is None and remaining > 0:
-            best = ascend(F, best.theta, remaining, self.tol, accelerate, result=best)
+            best = ascend(F, best.theta, remaining, self.tol, self._accelerated(), result=best)
         results[chosen].update(objective=best.objective, n_iter=best.n_iter,
                                converged=best.converged, failed=best.failed)
         return best, results
+
+    def _starts(self, X, problem, layout):
+        """theta of every start: ``init`` itself, or for each of the ``n_init`` partitions the
+        M-step of its responsibilities (:func:`_m_step`, the one start routine)."""
+        if isinstance(self.init, dict):
+            return [layout.pack(*self._check_init_dict(layout))]
+        rng = check_random_state(self.random_state)
+        zero = np.zeros((layout.n_units, layout.p))
+        return [_m_step(problem, zero, self._partition(X, problem.s, layout.K, rng.randint(2**31 - 1)),
+                        self.alpha)
+                for _ in range(self.n_init)]
+
+    def initial_parameters(self, X, y, sample_weight=None):
+        """The starts ``fit`` would screen, as a list of ``{"gate_coef", "expert_coef"}``
+        (each a valid ``init``): what several solvers compared from one start begin from."""
+        self._validate_params()
+        X, y = check_X_y(X, y, dtype=np.float64, ensure_all_finite=True)  # no fitted state set
+        classes, y_idx = np.unique(y, return_inverse=True)
+        s = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        problem = _Problem(X, y_idx, s, len(classes), self.dtype)
+        layout = problem.layout(self.n_experts)
+        with self._numerics():
+            starts = self._starts(X, problem, layout)
+        return [dict(zip(("gate_coef", "expert_coef"), layout.unpack(theta))) for theta in starts]
+
+    def _accelerated(self):
+        return self.accelerate and self.solver == "mm"
 
     def _check_init_dict(self, layout):
         try:
@@ -222,13 +310,12 @@ class SGMLMoE(ClassifierMixin, BaseEstimator):
             )
         if not (np.all(np.isfinite(W)) and np.all(np.isfinite(V))):
             raise ValueError("init: gate_coef and expert_coef must be finite")
-        # Remove the translations so the fixed rows are zero without changing the model.
-        return W - W[-1], V - V[:, -1:, :]
+        return canonical(W, V)
 
-    def _start_from_partition(self, X, s, layout, init_map, seed):
-        """theta from starting responsibilities: a partition of X, softened, then INIT_STEPS MM
-        steps with those responsibilities held fixed (a symmetric start is a saddle)."""
-        K = layout.K
+    def _partition(self, X, s, K, seed):
+        """Starting responsibilities (K, n): a partition of X (k-means, or the Voronoi cells of
+        K random data points), softened to 0.9 on the cell plus 0.1 / K everywhere (a symmetric
+        start would be a saddle)."""
         if K == 1:
             labels = np.zeros(X.shape[0], dtype=int)
         elif self.init == "kmeans":
@@ -237,34 +324,50 @@ class SGMLMoE(ClassifierMixin, BaseEstimator):
             rng = np.random.RandomState(seed)
             centres = X[rng.choice(X.shape[0], size=K, replace=X.shape[0] < K)]
             labels = ((X[:, None, :] - centres[None]) ** 2).sum(-1).argmin(1)
-        tau0 = np.full((K, X.shape[0]), 0.1 / K)
-        tau0[labels, np.arange(X.shape[0])] += 0.9
-        theta = np.zeros((layout.n_units, layout.p))
-        for _ in range(INIT_STEPS):
-            state = init_map.e_step(theta)
-            state.tau = tau0
-            theta = init_map(theta, state)
-        return theta
+        tau = np.full((K, X.shape[0]), 0.1 / K)
+        tau[labels, np.arange(X.shape[0])] += 0.9
+        return tau
 
-    def _set_fitted(self, best: AscentResult, results, layout, X, y_idx, s):
+    def _set_fitted(self, best: AscentResult, results, problem, X):
+        layout = problem.layout((best.theta.shape[0] + 1) // problem.M)  # U + 1 = K M
         self.gate_coef_, self.expert_coef_ = layout.unpack(best.theta)
-        state = e_step(best.theta, augment(X), y_idx, s, layout)
-        self.loglik_ = state.loglik
+        self.loglik_ = e_step(best.theta, augment(X), problem.y, problem.s, layout).loglik
         self.objective_ = best.objective
         self.loglik_trace_ = np.asarray(best.trace)
         self.time_trace_ = np.asarray(best.times)
+        self.eval_trace_ = np.asarray(best.evals)
         self.n_iter_ = best.n_iter
         self.converged_ = best.converged
         self.fit_results_ = results
         self.n_parameters_ = n_free_parameters(layout.K, layout.M, layout.p)
         if not np.isfinite(self.loglik_):
             raise RuntimeError("SGMLMoE: the fitted log-likelihood is not finite")
-        if not self.converged_:
-            warnings.warn(
-                f"SGMLMoE ({self.solver}) did not converge in max_iter={self.max_iter} "
-                f"map evaluations (tol={self.tol}); increase max_iter or tol.",
-                ConvergenceWarning,
+
+    def _warn_unconverged(self, X):
+        if self.converged_:
+            return
+        message = (f"SGMLMoE ({self.solver}) did not converge in max_iter={self.max_iter} map "
+                   f"evaluations (tol={self.tol}); increase max_iter or tol.")
+        logit = self.max_logit_per_sd(X)
+        if logit > _DIVERGING_LOGIT:
+            message += (
+                f" A slope changes its logit by {logit:.3g} per standard deviation of its "
+                "feature: an expert's classes or the gate's cells look separable, where the "
+                "likelihood has no finite maximum and the slopes grow without bound"
+                + ("; set alpha > 0 (a ridge) to give it one." if self.alpha == 0 else
+                   f"; alpha={self.alpha:g} is too small to stop them.")
             )
+        warnings.warn(message, ConvergenceWarning)
+
+    def max_logit_per_sd(self, X) -> float:
+        """The largest |slope| times its feature's standard deviation on X, over the gate and
+        every expert: the logit change a one-standard-deviation move makes. Values far above
+        10 mean near-deterministic gates or experts, i.e. separable data drifting towards
+        infinite slopes."""
+        check_is_fitted(self, "gate_coef_")
+        sd = np.std(np.asarray(X, dtype=np.float64), axis=0)
+        slopes = np.concatenate([self.gate_coef_[:, 1:], self.expert_coef_[:, :, 1:].reshape(-1, sd.size)])
+        return float(np.max(np.abs(slopes) * sd, initial=0.0))
 
     @classmethod
     def from_parameters(cls, gate_coef, expert_coef, classes, **params):
@@ -281,13 +384,70 @@ class SGMLMoE(ClassifierMixin, BaseEstimator):
             )
         if V.shape[1] != len(classes):
             raise ValueError(f"expert_coef has {V.shape[1]} classes but classes has {len(classes)}")
-        model = cls(n_experts=W.shape[0], **params)
-        model.gate_coef_ = W - W[-1]
-        model.expert_coef_ = V - V[:, -1:, :]
+        model = cls(**{**params, "n_experts": W.shape[0]})
+        model.gate_coef_, model.expert_coef_ = canonical(W, V)
         model.classes_ = classes
         model.n_features_in_ = W.shape[1] - 1
         model.n_parameters_ = n_free_parameters(W.shape[0], len(classes), W.shape[1])
         return model
+
+    # ------------------------------------------- steps from the current parameters
+    def _training_problem(self, X, y, sample_weight):
+        """(X, problem) for data scored against the fitted classes (no refit of the encoding)."""
+        check_is_fitted(self, "gate_coef_")
+        X = validate_data(self, X, dtype=np.float64, reset=False, ensure_all_finite=True)
+        y_idx = self._encode(y)
+        if len(y_idx) != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {len(y_idx)}")
+        s = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        return X, _Problem(X, y_idx, s, len(self.classes_), self.dtype)
+
+    def m_step(self, X, y, responsibilities, sample_weight=None, n_steps=START_M_STEPS):
+        """Move to the M-step of given responsibilities, from the current parameters.
+
+        ``n_steps`` (default ``START_M_STEPS``) weighted-curvature MM steps with the
+        responsibilities held at ``responsibilities`` (n, K): each ascends the Jensen minoriser sum_i s_i sum_k tau_ik
+        [log pi_k(x_i) + log p_k(y_i | x_i)], concave in the parameters, so the steps approach
+        its maximiser. The routine that turns a start's partition into parameters; a merge of two
+        experts (their responsibility columns summed) uses it too. Sets ``gate_coef_``,
+        ``expert_coef_`` and ``loglik_``; returns self.
+        """
+        X, problem = self._training_problem(X, y, sample_weight)
+        layout = self._layout()
+        tau = np.asarray(responsibilities, dtype=np.float64)
+        if tau.shape != (X.shape[0], layout.K):
+            raise ValueError(
+                f"responsibilities must have shape (n_samples, n_experts) = "
+                f"{(X.shape[0], layout.K)}; got {tau.shape}"
+            )
+        if not np.all(np.isfinite(tau)) or np.any(tau < 0):
+            raise ValueError("responsibilities must be finite and non-negative")
+        with self._numerics():
+            theta = _m_step(problem, self._theta(), tau.T, self.alpha, n_steps)
+        self.gate_coef_, self.expert_coef_ = layout.unpack(theta)
+        self.loglik_ = e_step(theta, augment(X), problem.y, problem.s, layout).loglik
+        return self
+
+    def warm_fit(self, X, y, max_iter=None, sample_weight=None):
+        """Continue the solver from the current parameters for at most ``max_iter`` map
+        evaluations (default ``self.max_iter``), stopping at ``tol`` as ``fit`` does.
+
+        A refit of a few steps is expected to stop at its budget, so no ConvergenceWarning;
+        ``converged_`` and ``n_iter_`` describe this run. Returns self.
+        """
+        X, problem = self._training_problem(X, y, sample_weight)
+        budget = self.max_iter if max_iter is None else int(max_iter)
+        if budget < 1:
+            raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}")
+        F = self._solver_map(problem, self._layout().K)
+        with self._numerics():
+            result = ascend(F, self._theta(), budget, self.tol, self._accelerated())
+        if not np.isfinite(result.objective):
+            raise RuntimeError(f"SGMLMoE.warm_fit: {result.failed}")
+        results = [{"start": 0, "screen_objective": result.objective, "objective": result.objective,
+                    "n_iter": result.n_iter, "converged": result.converged, "failed": result.failed}]
+        self._set_fitted(result, results, problem, X)
+        return self
 
     # --------------------------------------------------------------- prediction
     def _layout(self):
@@ -302,11 +462,16 @@ class SGMLMoE(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype=np.float64, reset=False, ensure_all_finite=True)
         layout = self._layout()
         K, M = layout.K, layout.M
-        with threadpool_limits(limits=self.n_threads, user_api="blas"):
+        with limit_threads(self.n_threads):
             Z = self._theta() @ augment(X)
         log_pi = log_softmax_with_zero(Z[: K - 1], axis=0)
         log_P = log_softmax_with_zero(Z[K - 1 :].reshape(K, M - 1, -1), axis=1)
         return log_pi, log_P
+
+    def log_probabilities(self, X):
+        """log pi_k(x) (n, K) and log p_k(m | x) (n, K, M): the gate's and every expert's."""
+        log_pi, log_P = self._log_parts(X)
+        return log_pi.T, np.moveaxis(log_P, 2, 0)
 
     def predict_log_proba(self, X):
         """log p(y = m | x) = logsumexp_k (log pi_k(x) + log p_k(m | x)), shape (n, M)."""
@@ -341,9 +506,13 @@ class SGMLMoE(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has {log_pi.shape[1]} rows but y has {len(y_idx)}")
         return log_pi + log_P[:, y_idx, np.arange(len(y_idx))]
 
+    def loglik_samples(self, X, y):
+        """log p(y_i | x_i) for every row, shape (n,)."""
+        return logsumexp0(self._log_joint(X, y))
+
     def loglik(self, X, y, sample_weight=None):
         """sum_i s_i log p(y_i | x_i) at the current parameters."""
-        ll = logsumexp0(self._log_joint(X, y))
+        ll = self.loglik_samples(X, y)
         s = _check_sample_weight(sample_weight, ll[:, None], dtype=np.float64, ensure_non_negative=True)
         return float(s @ ll)
 
@@ -356,3 +525,14 @@ class SGMLMoE(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         return tags
+
+
+def _m_step(problem: _Problem, theta, tau, alpha, n_steps=START_M_STEPS):
+    """The one start routine: ``n_steps`` weighted-curvature MM steps from ``theta`` with
+    the responsibilities held at ``tau`` (K, n), under a ridge of at least ``START_ALPHA``."""
+    F = problem.map(tau.shape[0], "mm", "weighted", max(alpha, START_ALPHA))
+    for _ in range(n_steps):
+        state = F.e_step(theta)
+        state.tau = tau
+        theta = F(theta, state)
+    return theta

@@ -1,4 +1,4 @@
-"""The synthetic study (DESIGN.md section 4): four experiments, each a tidy table and a figure.
+"""The synthetic study (docs/method.md, section "Synthetic study"): four experiments, each a tidy table and a figure.
 
 ``run_experiment(name, settings, seed, scale)`` returns a DataFrame; ``plot_experiment(name,
 table, path)`` draws it and ``summarise(name, table)`` writes its summary as Markdown tables.
@@ -14,9 +14,14 @@ it changes; the rest come from ``SETTINGS[scale][name]``.
    dendrogram level at K0, of the level the DSC selects and of a fit at K0, against n, with the
    log-log slope (``moe.simulate.loglog_slope``).
 3. ``optimisation``: the log-likelihood against iteration and wall time for MM (weighted and
-   fixed curvature, with and without SQUAREM) and EM, all from the same start on the same data.
+   fixed curvature, with and without SQUAREM) and EM, all from the same start on the same data
+   (``moe.bench.optimum.trace_method``, the benchmark's runner; solver names are the keys of
+   ``moe.bench.optimum.METHODS``).
 4. ``selection_cost``: the wall time of one over-fitted fit plus the dendrogram against the
-   sweep K = 1..K_bar.
+   sweep K = 1..K_bar (``moe.bench.selection_cost``'s two paths).
+
+Every model is ``SGMLMoE(**fit)`` with the experiment's ``fit`` settings (SGMLMoE's parameters,
+e.g. ``n_init``, ``max_iter``, ``tol``), so the study validates the estimator users get.
 
 Command line (writes ``<out>/<name>.csv``, ``.png`` and ``.md``, the summary tables):
 
@@ -37,11 +42,15 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 
+from threadpoolctl import threadpool_limits
+
+from moe.bench.optimum import METHODS, trace_method
+from moe.bench.selection_cost import dendrogram_path, sweep_path
 from moe.dendrogram import DEFAULT_VARIANT, OMEGAS, MixingDendrogram, resolve_variant
 from moe.io import atomic_path, atomic_to_csv, atomic_write_text
 from moe.model import SGMLMoE
 from moe.plots_selection import EXPERIMENT_PLOTS
-from moe.selection import CRITERIA, best_k, fit_sgmlmoe, partition_start, sweep
+from moe.selection import CRITERIA, best_k, sweep
 from moe.simulate import (
     loglog_slope,
     sample,
@@ -54,7 +63,7 @@ EXPERIMENTS = ("selection", "voronoi", "optimisation", "selection_cost")
 
 _TRUTH = {"K0": 3, "d": 2, "M": 4, "gate_scale": 3.0, "expert_scale": 3.0, "slope_scale": 0.5,
           "truth_seed": 0}
-_FIT = {"max_iter": 1000, "tol": 1e-7, "n_threads": 1, "n_starts": 2}
+_FIT = {"max_iter": 1000, "tol": 1e-7, "n_threads": 1, "n_init": 2}
 
 SETTINGS = {
     "default": {
@@ -70,15 +79,15 @@ SETTINGS = {
                     "fit": {**_FIT, "max_iter": 300, "tol": 1e-6}},
         "optimisation": {"truth": _TRUTH, "n": 4000, "n_experts": 3, "max_iter": 200,
                          "em_inner_iter": 5,
-                         "solvers": ["mm-weighted-squarem", "mm-weighted", "mm-fixed-squarem",
-                                     "mm-fixed", "em"]},
+                         "solvers": ["mm_weighted_squarem", "mm_weighted", "mm_fixed_squarem",
+                                     "mm_fixed", "em"]},
         "selection_cost": {"truth": _TRUTH, "n_grid": [2000, 8000], "replicates": 1,
                            "k_extra": 2, "variant": DEFAULT_VARIANT,
                            "fit": {**_FIT, "max_iter": 300, "tol": 1e-6}},
     },
 }
 _ALL_TREES = ["literal", "normalised", "refit", "normalised_refit", "predictive",
-               "predictive_refit", "loglik", "loglik_refit", "probe_refit", "probe_resp_refit"]
+               "predictive_refit", "loglik", "loglik_refit", "probe_refit", "probe_resp_refit", "bic_refit"]
 SETTINGS["paper"] = {
     "selection": {
         **SETTINGS["default"]["selection"],
@@ -139,12 +148,22 @@ def _seeds(seed, *key):
     return tuple(int(word % (2**31 - 1)) for word in state)
 
 
+def _estimator(fit, seed, alpha=0.0) -> SGMLMoE:
+    return SGMLMoE(random_state=seed, **{"alpha": alpha, **fit})
+
+
 def _fit(X, y, K, fit, seed, alpha=0.0):
-    params = dict(fit)
-    n_starts = params.pop("n_starts")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fit_sgmlmoe(X, y, K, n_starts=n_starts, random_state=seed, alpha=alpha, **params)
+    return _estimator(fit, seed, alpha).set_params(n_experts=K).fit(X, y)
+
+
+def _quietly(run):
+    """Run ``run(settings, seed)`` without ConvergenceWarnings: the study's budgets are part of
+    its settings, and a fit stopped by one is a fit as the study defines it."""
+    def quiet(settings, seed):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return run(settings, seed)
+    return quiet
 
 
 # ---------------------------------------------------------------------------- 1. selection
@@ -175,15 +194,14 @@ def _run_selection(s, seed):
                     fit_seconds = time.perf_counter() - t0
                     for tree, scored in _group_by_tree(variants, omegas).items():
                         t0 = time.perf_counter()
-                        dendrogram = MixingDendrogram(model, tree, X=X, y=y)
+                        dendrogram = MixingDendrogram(model, tree).fit(X, y)
                         seconds = fit_seconds + time.perf_counter() - t0
                         for label, variant in scored:
                             k = best_k(dendrogram.with_variant(variant).dsc(X, y), "dsc")
                             rows.append({**base, "method": f"dsc:{label}", "alpha": alpha,
                                          "selected_k": k, "correct": k == K0, "seconds": seconds})
                 t0 = time.perf_counter()
-                table = sweep(X, y, K_bar, s["criteria"],
-                              fit=lambda X_, y_, K, **p: _fit(X_, y_, K, s["fit"], fit_seed))
+                table = sweep(X, y, K_bar, s["criteria"], estimator=_estimator(s["fit"], fit_seed))
                 seconds = time.perf_counter() - t0
                 for criterion in s["criteria"]:
                     k = best_k(table, criterion)
@@ -216,9 +234,9 @@ def _run_voronoi(s, seed):
             data_seed, fit_seed = _seeds(seed, "voronoi", n, rep)
             X, y = sample(truth, n, random_state=data_seed)
             model = _fit(X, y, K_bar, s["fit"], fit_seed)
-            dendrogram = MixingDendrogram(model, s["variant"], X=X, y=y)
-            selected = dendrogram.select(X, y)
-            fits = {"overfit": model, "merged": dendrogram.levels_[K0], "selected": selected,
+            dendrogram = MixingDendrogram(model, s["variant"]).fit(X, y)
+            fits = {"overfit": model, "merged": dendrogram.levels_[K0],
+                    "selected": dendrogram.merged_model_,
                     "k0_fit": _fit(X, y, K0, s["fit"], fit_seed)}
             for label, fitted in fits.items():
                 rows.append({"n": n, "replicate": rep, "fit": label,
@@ -228,33 +246,24 @@ def _run_voronoi(s, seed):
 
 
 # ---------------------------------------------------------------------------- 3. optimisation
-_SOLVERS = {
-    "mm-weighted-squarem": {"solver": "mm", "curvature": "weighted", "accelerate": True},
-    "mm-weighted": {"solver": "mm", "curvature": "weighted", "accelerate": False},
-    "mm-fixed-squarem": {"solver": "mm", "curvature": "fixed", "accelerate": True},
-    "mm-fixed": {"solver": "mm", "curvature": "fixed", "accelerate": False},
-    "em": {"solver": "em", "accelerate": False},
-}
-
-
 def _run_optimisation(s, seed):
     """Columns: solver, iteration (accepted step), seconds, mean_loglik (objective / n)."""
     truth = _truth(s["truth"])
     data_seed, start_seed = _seeds(seed, "optimisation")
     X, y = sample(truth, s["n"], random_state=data_seed)
-    start = partition_start(X, y, s["n_experts"], random_state=start_seed)
+    ours = [name for name, spec in METHODS.items() if spec["solver"] != "flexmix"]
+    unknown = [label for label in s["solvers"] if label not in ours]
+    if unknown:
+        raise ValueError(f"unknown solver(s) {unknown}; choose from {ours}")
     rows = []
-    for label in s["solvers"]:
-        if label not in _SOLVERS:
-            raise ValueError(f"unknown solver {label!r}; choose from {sorted(_SOLVERS)}")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model = SGMLMoE(s["n_experts"], init=start, max_iter=s["max_iter"], tol=0.0,
-                            n_threads=1, em_inner_iter=s["em_inner_iter"],
-                            **_SOLVERS[label]).fit(X, y)
-        for it, (ll, t) in enumerate(zip(model.loglik_trace_, model.time_trace_)):
-            rows.append({"solver": label, "iteration": it, "seconds": t,
-                         "mean_loglik": ll / s["n"]})
+    with threadpool_limits(limits=1, user_api="blas"):
+        (start,) = SGMLMoE(s["n_experts"], n_init=1, random_state=start_seed).initial_parameters(X, y)
+        for label in s["solvers"]:
+            run = trace_method(X, y, start, label, max_iter=s["max_iter"], tol=0.0,
+                               em_inner_iter=s["em_inner_iter"])
+            trace = run["trace"]
+            rows += [{"solver": label, "iteration": it, "seconds": t, "mean_loglik": ll / s["n"]}
+                     for it, (ll, t) in enumerate(zip(trace["loglik"], trace["seconds"]))]
     return pd.DataFrame(rows)
 
 
@@ -268,24 +277,21 @@ def _run_selection_cost(s, seed):
         for rep in range(s["replicates"]):
             data_seed, fit_seed = _seeds(seed, "selection_cost", n, rep)
             X, y = sample(truth, n, random_state=data_seed)
-            t0 = time.perf_counter()
-            model = _fit(X, y, K_bar, s["fit"], fit_seed)
-            k = MixingDendrogram(model, s["variant"], X=X, y=y).select(X, y).gate_coef_.shape[0]
+            estimator = _estimator(s["fit"], fit_seed)
+            seconds, k = dendrogram_path(X, y, estimator, K_bar, s["variant"])
             rows.append({"n": n, "replicate": rep, "procedure": "overfit+dendrogram",
-                         "seconds": time.perf_counter() - t0, "selected_k": k})
-            t0 = time.perf_counter()
-            table = sweep(X, y, K_bar, ("bic",),
-                          fit=lambda X_, y_, K, **p: _fit(X_, y_, K, s["fit"], fit_seed))
+                         "seconds": seconds, "selected_k": k})
+            seconds, picks = sweep_path(X, y, estimator, K_bar, ("bic",))
             rows.append({"n": n, "replicate": rep, "procedure": "sweep",
-                         "seconds": time.perf_counter() - t0, "selected_k": best_k(table, "bic")})
+                         "seconds": seconds, "selected_k": picks["bic"]})
     return pd.DataFrame(rows)
 
 
 _RUNNERS = {
-    "selection": _run_selection,
-    "voronoi": _run_voronoi,
+    "selection": _quietly(_run_selection),
+    "voronoi": _quietly(_run_voronoi),
     "optimisation": _run_optimisation,
-    "selection_cost": _run_selection_cost,
+    "selection_cost": _quietly(_run_selection_cost),
 }
 
 

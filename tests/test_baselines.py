@@ -9,7 +9,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
-from moe import baselines
+from moe import CriterionSelector, DendrogramSelector, baselines
 from moe.baselines import MODELS, build_model, build_preprocessing, describe_fit, model_inputs
 
 
@@ -125,11 +125,19 @@ def test_mm_moe_selects_k_by_the_dendrogram_and_describes_it():
         pca_dim=3, random_state=0,
     ).fit(X, y)
     selector = estimator["model"]
-    assert 1 <= selector.selected_k_ <= 3
-    assert selector.model_.gate_coef_.shape[0] == selector.selected_k_
+    assert isinstance(selector, DendrogramSelector)
+    overfit = selector.dendrogram_.model_
+    # the factory's settings became the over-fitted SGMLMoE's parameters, nothing dropped
+    assert {k: overfit.get_params()[k] for k in ("n_experts", "n_init", "max_iter", "tol",
+                                                 "solver", "random_state", "n_threads")} == {
+        "n_experts": 3, "n_init": 1, "max_iter": 50, "tol": 1e-5, "solver": "mm",
+        "random_state": 0, "n_threads": 1}
+    assert 1 <= selector.n_experts_ <= 3
+    assert selector.best_estimator_.gate_coef_.shape[0] == selector.n_experts_
     np.testing.assert_allclose(estimator.predict_proba(X).sum(axis=1), 1.0)
     details = describe_fit(estimator)
-    assert details["selected_k"] == selector.selected_k_ and details["k_bar"] == 3
+    assert details["selected_k"] == selector.n_experts_ and details["k_bar"] == 3
+    assert details["converged"] == overfit.converged_ and details["n_iter"] == overfit.n_iter_
     json.dumps(details, allow_nan=False)  # ready for the fold's JSON file
 
 
@@ -140,13 +148,23 @@ def test_em_moe_selects_k_by_bic_over_the_sweep():
         pca_dim=3, random_state=0,
     ).fit(X, y)
     selector = estimator["model"]
-    table = selector.sweep_table_
+    assert isinstance(selector, CriterionSelector) and selector.estimator.solver == "em"
+    table = selector.criteria_
     assert list(table["n_experts"]) == [1, 2, 3]
-    assert selector.selected_k_ == int(table.loc[table["bic"].idxmin(), "n_experts"])
-    assert selector.model_.gate_coef_.shape[0] == selector.selected_k_
+    assert selector.n_experts_ == int(table.loc[table["bic"].idxmin(), "n_experts"])
+    assert selector.best_estimator_.gate_coef_.shape[0] == selector.n_experts_
     details = describe_fit(estimator)
     assert details["criterion"] == "bic"
+    assert details["converged"] == all(m.converged_ for m in selector.estimators_)
+    assert details["n_iter"] == max(m.n_iter_ for m in selector.estimators_)
     json.dumps(details, allow_nan=False)
+
+
+def test_moe_settings_outside_the_estimator_are_refused():
+    with pytest.raises(ValueError, match="'n_starts'.*'moe_mm_dsc'"):
+        build_model("moe_mm_dsc", {"n_starts": 2})
+    with pytest.raises(ValueError, match="'k_bar'.*'moe_em_bic'"):
+        build_model("moe_em_bic", {"k_bar": 4})
 
 
 def test_describe_fit_is_empty_for_models_without_selection():

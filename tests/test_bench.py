@@ -25,7 +25,7 @@ from tests.helpers import sample_sgmlmoe
 
 TINY_STEP = {"n": [300], "d": [3], "K": [2], "M": [2], "min_repeats": 2, "max_repeats": 2,
              "target_seconds": 0.0}
-TINY_OPTIMUM = {"datasets": [{"n": 300, "d": 2, "K": 2, "M": 2, "n_starts": 2}],
+TINY_OPTIMUM = {"datasets": [{"n": 300, "d": 2, "K": 2, "M": 2, "n_init": 2}],
                 "methods": ["mm_fixed", "mm_weighted_squarem", "em", "flexmix"],
                 "mm_max_iter": 300, "em_max_iter": 30, "tol": 1e-9}
 MACHINE_COLUMNS = ["machine", "load_before", "load_after"]
@@ -206,9 +206,9 @@ def test_scale_fit_in_a_fresh_process_reproduces_the_in_process_fit():
     assert list(table.columns) == SCALE_COLUMNS + MACHINE_COLUMNS
     row = table.iloc[0]
     assert row["status"] == "ok" and row["peak_rss_gb"] >= row["data_rss_gb"] > 0
-    from moe.bench.data import synthetic
+    from moe.simulate import synthetic_data
 
-    X, y, _ = synthetic(400, 3, 2, 2, seed=5)
+    X, y, _ = synthetic_data(400, 3, 2, 2, seed=5)
     model = SGMLMoE(2, n_threads=1, random_state=5, n_init=1, max_iter=20, tol=1e-6).fit(X, y)
     assert row["loglik"] == model.loglik_ and row["n_iter"] == model.n_iter_
     single = table.iloc[1]
@@ -224,7 +224,7 @@ def test_every_section_draws_its_figure(optimum_without_r, tmp_path):
                                    "floor_seconds": [5e-5, 5e-4] * 2, "threads": 1}),
         "time_to_optimum": optimum_without_r,
         "selection_cost": pd.DataFrame({
-            "n": 100, "d": 2, "true_k": 2, "M": 2, "k_max": 4, "repeat": [0, 0, 1, 1],
+            "n": 100, "d": 2, "true_k": 2, "M": 2, "k_bar": 4, "repeat": [0, 0, 1, 1],
             "method": ["overfit + dendrogram", "sweep K=1..4"] * 2, "criterion": ["dsc", "bic"] * 2,
             "seconds": [1.0, 3.0, 1.2, 2.8], "selected_k": [2, 2, 2, 3]}),
         "scale": pd.DataFrame({"n": 10, "d": 2, "K": 2, "M": 2, "threads": 2,
@@ -255,12 +255,12 @@ def test_the_command_line_prints_and_saves_a_section(tmp_path, capsys):
 
 
 def test_selection_cost_times_both_paths_on_the_same_data():
-    from moe.bench.data import synthetic
+    from moe.simulate import synthetic_data
     from moe.bench.selection_cost import COLUMNS as SELECTION_COLUMNS
-    from moe.selection import best_k, fit_sgmlmoe, sweep
+    from moe.selection import best_k, sweep
 
-    model = {"n_starts": 1, "max_iter": 40, "tol": 1e-6}
-    settings = {"n": 300, "d": 2, "true_k": 2, "M": 2, "k_max": 3, "repeats": 1,
+    model = {"n_init": 1, "max_iter": 40, "tol": 1e-6}
+    settings = {"n": 300, "d": 2, "true_k": 2, "M": 2, "k_bar": 3, "repeats": 1,
                 "criteria": ["bic", "aic"], "model": model}
     table = run_section("selection_cost", settings, seed=4)
     assert list(table.columns) == SELECTION_COLUMNS + MACHINE_COLUMNS
@@ -268,9 +268,9 @@ def test_selection_cost_times_both_paths_on_the_same_data():
     assert table["selected_k"].between(1, 3).all() and (table["seconds"] > 0).all()
     sweeps = table[table["criterion"] != "dsc"]
     assert sweeps["seconds"].nunique() == 1  # one sweep serves every criterion
-    X, y, _ = synthetic(300, 2, 2, 2, seed=4)
-    params = dict(model, random_state=4000, n_threads=1)
-    again = sweep(X, y, 3, criteria=("bic", "aic"), fit=lambda X, y, K: fit_sgmlmoe(X, y, K, **params))
+    X, y, _ = synthetic_data(300, 2, 2, 2, seed=4)
+    estimator = SGMLMoE(**model, random_state=4000, n_threads=1)
+    again = sweep(X, y, 3, criteria=("bic", "aic"), estimator=estimator)
     for criterion in ("bic", "aic"):
         picked = sweeps.loc[sweeps["criterion"] == criterion, "selected_k"].iloc[0]
         assert picked == best_k(again, criterion)

@@ -13,7 +13,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
 from moe import SGMLMoE
-from moe.mm import BoundSolver, Layout, MMMap, augment, e_step, surrogate_gradient
+from moe.traces import solver_traces
+from moe._mm import BoundSolver, Layout, augment, e_step, surrogate_gradient
 from tests.helpers import sample_sgmlmoe
 
 
@@ -222,10 +223,99 @@ def test_separable_data_give_finite_fits_and_warn_when_not_converged():
     X = np.linspace(-3, 3, 60)[:, None]
     y = (X[:, 0] > 0).astype(int)
     model = SGMLMoE(2, max_iter=30, random_state=0)
-    with pytest.warns(ConvergenceWarning, match="did not converge"):
+    # the warning names the cause: slopes heading for infinity, and the cure
+    with pytest.warns(ConvergenceWarning, match="did not converge.*separable.*set alpha > 0"):
         model.fit(X, y)
     assert np.isfinite(model.loglik_) and model.loglik_ < 0
     assert model.score(X, y) == 1.0
+    assert model.max_logit_per_sd(X) > 10
+    # a ridge gives the likelihood a finite maximum: the fit converges, slopes stay moderate
+    ridge = SGMLMoE(2, max_iter=500, alpha=1.0, random_state=0).fit(X, y)
+    assert ridge.converged_ and ridge.max_logit_per_sd(X) < 10
+
+
+def test_max_logit_per_sd_by_hand():
+    W = np.array([[0.0, 2.0, -1.0], [0.0, 0.0, 0.0]])
+    V = np.zeros((2, 2, 3))
+    V[1, 0, 2] = 3.0
+    model = SGMLMoE.from_parameters(W, V, classes=[0, 1])
+    X = np.array([[0.0, 0.0], [2.0, 1.0], [4.0, 2.0]])  # standard deviations 1.633 and 0.816
+    sd = X.std(axis=0)
+    assert model.max_logit_per_sd(X) == pytest.approx(max(2 * sd[0], 3 * sd[1]))
+
+
+# ------------------------------------------------------------------ the estimator's own steps
+def test_log_probabilities_and_per_sample_loglik_by_hand():
+    rng = np.random.default_rng(3)
+    W, V = rng.normal(size=(3, 3)), rng.normal(size=(3, 2, 3))
+    model = SGMLMoE.from_parameters(W, V, classes=["a", "b"])
+    X = rng.normal(size=(7, 2))
+    y = np.array(list("abbabab"))
+    Xt = np.c_[np.ones(7), X]
+    log_pi = Xt @ W.T - logsumexp(Xt @ W.T, axis=1, keepdims=True)
+    logits = np.einsum("np,kmp->nkm", Xt, V)
+    log_P = logits - logsumexp(logits, axis=2, keepdims=True)
+    got_pi, got_P = model.log_probabilities(X)
+    np.testing.assert_allclose(got_pi, log_pi, atol=1e-12)
+    np.testing.assert_allclose(got_P, log_P, atol=1e-12)
+    idx = (y == "b").astype(int)
+    joint = log_pi + log_P[np.arange(7), :, idx]
+    np.testing.assert_allclose(model.loglik_samples(X, y), logsumexp(joint, axis=1), atol=1e-12)
+    assert model.loglik(X, y) == pytest.approx(logsumexp(joint, axis=1).sum(), rel=1e-12)
+    np.testing.assert_allclose(model.responsibilities(X, y), softmax(joint, axis=1), atol=1e-12)
+
+
+def test_m_step_maximises_the_minoriser_of_given_responsibilities():
+    """At the M-step of tau the gradient of sum_i sum_k tau_ik [log pi_k + log p_k(y_i)] is 0:
+    the gate matches the responsibilities' column sums where X~ spans the intercept, and an
+    expert whose responsibilities are one on every row is the logistic fit of all the data."""
+    X, y, W, V = sample_sgmlmoe(400, 2, 2, 3, seed=1)
+    model = SGMLMoE.from_parameters(W, V, classes=[0, 1, 2], alpha=0.0)
+    tau = np.zeros((400, 2))
+    tau[:, 0] = 1.0  # expert 0 owns every row
+    model.m_step(X, y, tau)
+    # expert 0 heads for the multinomial logistic regression of all the data: START_M_STEPS
+    # steps from far away (coefficients of scale 2) leave it within 1e-2 in probability
+    reference = LogisticRegression(C=1e6, max_iter=5000, tol=1e-10).fit(X, y).predict_proba(X)
+    before = np.abs(np.exp(SGMLMoE.from_parameters(W, V, [0, 1, 2]).log_probabilities(X)[1][:, 0])
+                    - reference).max()
+    after = np.abs(np.exp(model.log_probabilities(X)[1][:, 0]) - reference).max()
+    assert after < 1e-2 < before
+    # and the gate sends (almost) all weight to it
+    assert model.gate_proba(X)[:, 0].min() > 0.95
+    assert model.loglik_ == pytest.approx(model.loglik(X, y))
+    with pytest.raises(ValueError, match=r"shape \(n_samples, n_experts\) = \(400, 2\)"):
+        model.m_step(X, y, tau[:, :1])
+    with pytest.raises(ValueError, match="non-negative"):
+        model.m_step(X, y, -tau)
+
+
+def test_warm_fit_continues_the_solver_from_the_current_parameters():
+    X, y, W, V = sample_sgmlmoe(500, 2, 2, 2, seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        short = SGMLMoE(2, n_init=1, max_iter=10, random_state=0, tol=0.0).fit(X, y)
+    start = short.objective_
+    trace = short.warm_fit(X, y, max_iter=10).loglik_trace_
+    assert trace[0] == pytest.approx(start, rel=1e-12) and short.n_iter_ == 10
+    assert_monotone(trace)
+    # ten more steps from the same point are the steps 11..20 of one longer fit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        longer = SGMLMoE(2, n_init=1, max_iter=20, random_state=0, tol=0.0).fit(X, y)
+    assert short.objective_ == pytest.approx(longer.objective_, rel=1e-10)
+
+
+def test_initial_parameters_are_the_starts_fit_screens():
+    X, y, W, V = sample_sgmlmoe(300, 2, 3, 2, seed=5)
+    starts = SGMLMoE(3, n_init=3, random_state=7).initial_parameters(X, y)
+    assert len(starts) == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fit = SGMLMoE(3, n_init=3, random_state=7, max_iter=3).fit(X, y)
+        for start, result in zip(starts, fit.fit_results_):  # each screened 3 steps
+            again = SGMLMoE(3, init=start, max_iter=3).fit(X, y)
+            assert again.objective_ == result["screen_objective"]
 
 
 def test_log_proba_is_log_space_exact_for_extreme_logits():
@@ -287,3 +377,16 @@ def test_bad_arguments_raise_clear_errors():
         model.predict_proba(np.full((3, 2), np.nan))
     with pytest.raises(ValueError, match="not seen in fit"):
         model.loglik(X[:2], [0, 99])
+
+
+def test_solver_traces_start_together_and_mm_ascends():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    traces = solver_traces(X, y, 2, max_iter=20, random_state=0)
+    assert set(traces["solver"]) == {"mm", "em"}
+    mm = traces[traces["solver"] == "mm"]["loglik"].to_numpy()
+    em = traces[traces["solver"] == "em"]["loglik"].to_numpy()
+    assert mm[0] == pytest.approx(em[0])  # one common start
+    assert np.all(np.diff(mm) >= -1e-9)
+    np.testing.assert_allclose(traces["mean_loglik"], traces["loglik"] / 300)

@@ -1,12 +1,15 @@
-"""moe.selection: AIC, BIC and ICL of the sweep, best_k, and the partition start."""
+"""moe.selection and the selectors: AIC, BIC and ICL of the sweep, best_k, CriterionSelector and
+DendrogramSelector as meta-estimators, and the synthetic study's experiments."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import log_softmax
 
-from moe import SGMLMoE
-from moe.selection import best_k, entropy, fit_sgmlmoe, partition_start, sweep
+from sklearn.base import clone
+
+from moe import CriterionSelector, DendrogramSelector, SGMLMoE
+from moe.selection import best_k, entropy, sweep
 from moe.simulate import sample, true_model, well_separated_parameters
 
 
@@ -32,7 +35,7 @@ def test_criteria_agree_with_hand_computation(data):
     X, y = data
     # any point serves a check of the formulas: a short fit
     params = {"random_state": 0, "n_threads": 1, "max_iter": 100, "n_init": 1}
-    table = sweep(X, y, 2, **params)
+    table = sweep(X, y, 2, estimator=SGMLMoE(**params))
     model = SGMLMoE(2, **params).fit(X, y)
     assert list(table["n_experts"]) == [1, 2]
     ll, E = _by_hand(model, X, y)
@@ -53,8 +56,9 @@ def test_criteria_agree_with_hand_computation(data):
 
 def test_sweep_returns_the_requested_criteria_and_checks_them(data):
     X, y = data
-    table = sweep(X, y, 1, ("bic",), random_state=0)
-    assert {"n_experts", "loglik", "mean_loglik", "n_parameters", "bic"} <= set(table.columns)
+    table = sweep(X, y, 1, ("bic",), estimator=SGMLMoE(random_state=0))
+    assert {"n_experts", "loglik", "mean_loglik", "n_parameters", "bic", "converged",
+            "n_iter"} <= set(table.columns)
     assert "aic" not in table.columns
     with pytest.raises(ValueError, match="criteria"):
         sweep(X, y, 2, ("aic", "hqc"))
@@ -79,15 +83,51 @@ def test_entropy_by_hand():
     assert entropy(tau) == pytest.approx(expected)
 
 
-def test_partition_start_reaches_the_optimum_of_the_truth_started_fit():
-    """The setting where the estimator's 3-step start loses the partition (d=2, M=4, K0=3)."""
+def test_one_start_reaches_the_optimum_of_the_truth_started_fit():
+    """The setting where the old 3-step start lost the partition (d=2, M=4, K0=3): one k-means
+    start, turned into parameters by the start routine, ends where the truth-started fit ends."""
     W, V = well_separated_parameters(3, 2, 4, random_state=0)
     X, y = sample(true_model(W, V), 4000, random_state=100)
-    start = partition_start(X, y, 3, random_state=0)
+    (start,) = SGMLMoE(3, n_init=1, random_state=0).initial_parameters(X, y)
     assert start["gate_coef"].shape == (3, 3) and start["expert_coef"].shape == (3, 4, 3)
     reference = SGMLMoE(3, init={"gate_coef": W, "expert_coef": V}, tol=1e-9, max_iter=3000).fit(X, y)
-    fitted = fit_sgmlmoe(X, y, 3, random_state=0, tol=1e-9, max_iter=3000, n_threads=1)
-    assert fitted.loglik_ >= reference.loglik_ - 1e-3
+    fitted = SGMLMoE(3, n_init=1, random_state=0, tol=1e-9, max_iter=3000, n_threads=1).fit(X, y)
+    assert fitted.converged_ and fitted.loglik_ >= reference.loglik_ - 1e-3
+
+
+# ---------------------------------------------------------------------------- the selectors
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_criterion_selector_keeps_the_sweep_fit_the_criterion_picks(data):
+    X, y = data
+    estimator = SGMLMoE(random_state=0, max_iter=100, n_init=1, n_threads=1)
+    selector = CriterionSelector(estimator, k_max=3, criterion="aic").fit(X, y)
+    again = sweep(X, y, 3, estimator=estimator)
+    pd.testing.assert_frame_equal(selector.criteria_.drop(columns="fit_seconds"),
+                                  again.drop(columns="fit_seconds"))
+    k = best_k(again, "aic")
+    assert selector.n_experts_ == k and selector.best_estimator_ is selector.estimators_[k - 1]
+    np.testing.assert_array_equal(selector.predict_proba(X), selector.estimators_[k - 1].predict_proba(X))
+    assert estimator.n_experts == 3 and not hasattr(estimator, "gate_coef_")  # not touched
+    # parameters of the fits pass through set_params and clone, not copies
+    other = clone(selector).set_params(estimator__alpha=2.0, criterion="bic")
+    assert other.estimator.alpha == 2.0 and selector.estimator.alpha == 0.0
+    assert other.fit(X, y).best_estimator_.alpha == 2.0
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_dendrogram_selector_predicts_with_the_selected_level(data):
+    X, y = data
+    selector = DendrogramSelector(SGMLMoE(4, random_state=0, max_iter=100, n_threads=1),
+                                  variant="literal").fit(X, y)
+    tree = selector.dendrogram_
+    assert tree.model_.gate_coef_.shape[0] == 4 and tree.variant == "literal"
+    assert selector.best_estimator_ is tree.levels_[tree.selected_k_]
+    assert selector.n_experts_ == tree.selected_k_ == best_k(tree.dsc_table_, "dsc")
+    np.testing.assert_array_equal(selector.predict(X), tree.levels_[tree.selected_k_].predict(X))
+    refitted = clone(selector).set_params(refit=True).fit(X, y)
+    assert refitted.best_estimator_ is refitted.dendrogram_.refitted_model_
+    with pytest.raises(ValueError, match="variant"):
+        DendrogramSelector(variant="nonexistent").fit(X, y)
 
 
 # ---------------------------------------------------------------------------- synthetic study
@@ -99,7 +139,7 @@ def test_selection_experiment_table_is_tidy_and_consistent():
                               "epsilon": 0.0}],
                 "n_grid": [400], "replicates": 1, "k_extra": 1, "variants": ["literal"],
                 "omegas": ["log", "sqrt"], "fit": {"max_iter": 30, "tol": 1e-4, "n_threads": 1,
-                                                   "n_starts": 1}}
+                                                   "n_init": 1}}
     table = run_experiment("selection", settings, seed=0)
     assert set(table["method"]) == {"dsc:literal", "dsc:literal@sqrt", "aic", "bic", "icl"}
     assert (table["correct"] == (table["selected_k"] == 2)).all()
@@ -112,8 +152,8 @@ def test_optimisation_experiment_traces_are_monotone():
     from moe.synthetic import run_experiment
 
     table = run_experiment("optimisation", {"n": 500, "max_iter": 15}, seed=1)
-    assert set(table["solver"]) == {"mm-weighted-squarem", "mm-weighted", "mm-fixed-squarem",
-                                    "mm-fixed", "em"}
+    assert set(table["solver"]) == {"mm_weighted_squarem", "mm_weighted", "mm_fixed_squarem",
+                                    "mm_fixed", "em"}
     for solver, g in table.groupby("solver"):
         assert g["iteration"].iloc[0] == 0
         assert np.all(np.diff(g["mean_loglik"]) >= -1e-12), solver

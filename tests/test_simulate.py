@@ -9,6 +9,7 @@ from moe.simulate import (
     loglog_slope,
     mixing_measure,
     sample,
+    synthetic_data,
     true_model,
     voronoi_loss,
     well_separated_parameters,
@@ -120,3 +121,16 @@ def test_loglog_slope_recovers_a_power_law():
                           "loss": np.r_[2 * n[:3] ** -0.5, 3 * n[3:] ** -0.25]})
     slopes = loglog_slope(table)
     assert slopes["a"] == pytest.approx(-0.5) and slopes["b"] == pytest.approx(-0.25)
+
+
+def test_synthetic_data_follows_the_seed_and_refuses_a_missing_class():
+    X, y, truth = synthetic_data(300, 3, 2, 3, seed=1, coef_sd=1.0)
+    again = synthetic_data(300, 3, 2, 3, seed=1, coef_sd=1.0)
+    np.testing.assert_array_equal(X, again[0])
+    np.testing.assert_array_equal(y, again[1])
+    assert X.shape == (300, 3) and set(y) == {0, 1, 2} and truth.gate_coef_.shape == (2, 4)
+    _, _, separated = synthetic_data(300, 3, 2, 3, seed=1)  # the well-separated truth
+    np.testing.assert_array_equal(separated.gate_coef_[:, 0], 0.0)
+    with pytest.raises(ValueError, match=r"n=3, M=7 \(seed 0\) lack classes"):
+        synthetic_data(3, 2, 2, 7, seed=0, coef_sd=1.0)
+

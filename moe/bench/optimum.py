@@ -2,9 +2,11 @@
 
 Methods: the four MM variants (fixed or weighted curvature, with or without SQUAREM), our EM
 with capped L-BFGS M-steps, and R flexmix (EM with nnet M-steps). Each start theta_0 is the
-package's own random-partition start (SGMLMoE(init="random") after one fixed-curvature step);
-our solvers begin at theta_0, flexmix at the responsibilities tau(theta_0) (it cannot take
-parameters). Every final log-likelihood is recomputed by our code at the returned parameters.
+estimator's own random-partition start (``SGMLMoE(init="random").initial_parameters``); our
+solvers begin at theta_0 (:func:`trace_method`, which the synthetic study's optimisation
+experiment and the workflow's solver traces use too), flexmix at the responsibilities
+tau(theta_0) (it cannot take parameters). Every final log-likelihood is recomputed by our code at
+the returned parameters.
 
 The target is L* = the best recomputed log-likelihood of any method from any start on that data
 set; a run "reaches" it when its trace comes within ``rel_gap`` |L*| of it. A run that stops
@@ -23,11 +25,8 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from moe.ascent import ascend
-from moe.bench.data import synthetic
+from moe.simulate import synthetic_data
 from moe.bench.flexmix import flexmix_loglik, run_flexmix
-from moe.em import EMMap
-from moe.mm import Layout, MMMap, augment, e_step
 from moe.model import SGMLMoE
 
 LOG = logging.getLogger(__name__)
@@ -44,10 +43,10 @@ DEFAULT_METHOD = "mm_weighted_squarem"  # SGMLMoE's defaults: curvature="weighte
 
 DEFAULTS = {
     "datasets": [
-        {"n": 2000, "d": 10, "K": 3, "M": 3, "coef_sd": 1.0, "n_starts": 6},
+        {"n": 2000, "d": 10, "K": 3, "M": 3, "coef_sd": 1.0, "n_init": 6},
         # flexmix costs about 2.2 s per iteration here: 40 iterations reach the optimum from
         # the start that converges, and keep the section within a quarter of an hour
-        {"n": 10000, "d": 50, "K": 3, "M": 3, "coef_sd": 0.45, "n_starts": 2,
+        {"n": 10000, "d": 50, "K": 3, "M": 3, "coef_sd": 0.45, "n_init": 2,
          "flexmix_iter_max": 40},
     ],
     "methods": list(METHODS),
@@ -61,45 +60,61 @@ DEFAULTS = {
     "threads": 1,
     "max_trace_points": 300,
 }
-QUICK = {"datasets": [{"n": 2000, "d": 10, "K": 3, "M": 3, "coef_sd": 1.0, "n_starts": 4}]}
+QUICK = {"datasets": [{"n": 2000, "d": 10, "K": 3, "M": 3, "coef_sd": 1.0, "n_init": 4}]}
 RUN_COLUMNS = ["dataset", "n", "d", "K", "M", "method", "start", "status", "message", "outcome",
                "final_loglik", "reported_loglik", "best_loglik", "target_loglik", "total_iter", "total_seconds",
                "iter_to_target", "seconds_to_target"]
 COLUMNS = RUN_COLUMNS + ["iter", "seconds", "loglik", "threads"]
 
 
-def common_starts(X, y, K: int, n_starts: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``n_starts`` random-partition starts (W_0, V_0), made by the estimator's own init."""
-    starts = []
-    for j in range(n_starts):
-        model = SGMLMoE(K, init="random", n_init=1, max_iter=1, curvature="fixed",
-                        accelerate=False, random_state=seed * 1000 + j)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
+def common_starts(X, y, K: int, n_init: int, seed: int) -> list[dict]:
+    """``n_init`` random-partition starts ``{"gate_coef", "expert_coef"}``, made by the
+    estimator's own start routine."""
+    return SGMLMoE(K, init="random", n_init=n_init, random_state=seed).initial_parameters(X, y)
+
+
+def trace_method(X, y, start: dict, method: str, *, max_iter: int, tol: float,
+                 em_inner_iter: int = 5, alpha: float = 0.0) -> dict:
+    """Run solver ``method`` (a key of ``METHODS`` other than flexmix) from ``start``.
+
+    Returns ``status`` ("ok" or "failed"), ``message``, ``converged``, ``final_loglik``
+    (recomputed at the returned parameters), ``reported_loglik`` (the solver's objective),
+    ``total_iter``, ``total_seconds`` and ``trace`` (columns ``iter`` = map evaluations,
+    ``seconds``, ``loglik`` = the objective after every accepted step; the first row is the
+    start).
+    """
+    spec = METHODS[method]
+    if spec["solver"] == "flexmix":
+        raise ValueError("trace_method runs our solvers; flexmix runs through run_flexmix")
+    K = np.shape(start["gate_coef"])[0]
+    model = SGMLMoE(K, init=start, max_iter=max_iter, tol=tol, alpha=alpha,
+                    em_inner_iter=em_inner_iter, **spec)
+    failed = ""
+    start_time = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the outcome column says it
+        try:
             model.fit(X, y)
-        starts.append((model.gate_coef_, model.expert_coef_))
-    return starts
-
-
-def _run_ours(spec: dict, XT, y, layout: Layout, theta0, settings) -> dict:
-    s = np.ones(XT.shape[1])
-    start = time.perf_counter()
-    if spec["solver"] == "em":
-        F, max_iter = EMMap(XT, y, s, layout, 0.0, settings["em_inner_iter"]), settings["em_max_iter"]
-    else:
-        F, max_iter = MMMap(XT, y, s, layout, spec["curvature"]), settings["mm_max_iter"]
-    setup = time.perf_counter() - start  # S and its factor: part of the fit's cost
-    result = ascend(F, theta0, max_iter, settings["tol"], spec.get("accelerate", False))
-    seconds = setup + np.asarray(result.times)
+        except RuntimeError as error:  # every start failed: a non-finite objective
+            failed = str(error)
+    seconds = time.perf_counter() - start_time
+    if failed:
+        return {"status": "failed", "message": failed, "converged": False,
+                "final_loglik": np.nan, "reported_loglik": np.nan, "total_iter": 0,
+                "total_seconds": seconds,
+                "trace": pd.DataFrame({"iter": [], "seconds": [], "loglik": []})}
+    result = model.fit_results_[0]
+    times = np.asarray(model.time_trace_)  # from the start of the ascent: S is set up before
     return {
-        "status": "failed" if result.failed else "ok",
-        "message": result.failed or "",
-        "converged": result.converged,
-        "final_loglik": e_step(result.theta, XT, y, s, layout).loglik,
-        "reported_loglik": result.objective,
-        "total_iter": result.n_iter,
-        "total_seconds": float(seconds[-1]),
-        "trace": pd.DataFrame({"iter": result.evals, "seconds": seconds, "loglik": result.trace}),
+        "status": "failed" if result["failed"] else "ok",
+        "message": result["failed"] or "",
+        "converged": bool(model.converged_),
+        "final_loglik": model.loglik_,
+        "reported_loglik": model.objective_,
+        "total_iter": int(model.n_iter_),
+        "total_seconds": float(times[-1]),
+        "trace": pd.DataFrame({"iter": model.eval_trace_, "seconds": times,
+                               "loglik": model.loglik_trace_}),
     }
 
 
@@ -138,20 +153,19 @@ def _thin(n_points: int, keep: list[int], max_points: int) -> np.ndarray:
 
 def run_dataset(dataset: dict, settings: dict, seed: int) -> pd.DataFrame:
     n, d, K, M = (int(dataset[key]) for key in ("n", "d", "K", "M"))
-    X, y, _ = synthetic(n, d, K, M, seed, coef_sd=dataset.get("coef_sd"))
-    XT, layout = augment(X), Layout(K, M, d + 1)
-    starts = common_starts(X, y, K, int(dataset["n_starts"]), seed)
+    X, y, _ = synthetic_data(n, d, K, M, seed, coef_sd=dataset.get("coef_sd"))
+    starts = common_starts(X, y, K, int(dataset["n_init"]), seed)
     runs = []
-    for j, (W0, V0) in enumerate(starts):
-        theta0 = layout.pack(W0, V0)
+    for j, start in enumerate(starts):
         for method in settings["methods"]:
             spec = METHODS[method]
-            with np.errstate(over="ignore", invalid="ignore"):
-                if spec["solver"] == "flexmix":
-                    iter_max = dataset.get("flexmix_iter_max", settings["flexmix_iter_max"])
-                    run = _run_flexmix(X, y, W0, V0, iter_max, settings)
-                else:
-                    run = _run_ours(spec, XT, y, layout, theta0, settings)
+            if spec["solver"] == "flexmix":
+                iter_max = dataset.get("flexmix_iter_max", settings["flexmix_iter_max"])
+                run = _run_flexmix(X, y, start["gate_coef"], start["expert_coef"], iter_max, settings)
+            else:
+                max_iter = settings["em_max_iter" if spec["solver"] == "em" else "mm_max_iter"]
+                run = trace_method(X, y, start, method, max_iter=max_iter, tol=settings["tol"],
+                                   em_inner_iter=settings["em_inner_iter"])
             LOG.info("n=%d d=%d start %d %s: %s, L=%.6f, %d iterations, %.2f s", n, d, j, method,
                      run["status"], run["final_loglik"], run["total_iter"], run["total_seconds"])
             runs.append({"method": method, "start": j} | run)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from moe.bench.optimum import METHODS  # noqa: E402
+from moe.bench.optimum import METHODS
 
 METHOD_LABELS = {
     "mm_fixed": "MM fixed",
@@ -22,10 +19,16 @@ METHOD_LABELS = {
 METHOD_COLOURS = dict(zip(METHODS, ["#9ecae1", "#3182bd", "#fdae6b", "#e6550d", "#31a354", "#756bb1"]))
 
 
+def _subplots(*args, figsize, **kwargs):
+    """``plt.subplots`` without pyplot: a Figure outside pyplot leaves the user's backend alone."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*args, **kwargs)
+
+
 def plot_step_cost(table: pd.DataFrame, path) -> None:
     """Step time against n, log-log: one panel per (d, K), lines per curvature and M, floor dashed."""
     ds, Ks = sorted(table["d"].unique()), sorted(table["K"].unique())
-    fig, axes = plt.subplots(len(ds), len(Ks), figsize=(4 * len(Ks), 3.2 * len(ds)),
+    fig, axes = _subplots(len(ds), len(Ks), figsize=(4 * len(Ks), 3.2 * len(ds)),
                              squeeze=False, sharex=True)
     styles = {"fixed": "#3182bd", "weighted": "#e6550d"}
     for (i, d), (j, K) in ((a, b) for a in enumerate(ds) for b in enumerate(Ks)):
@@ -54,13 +57,12 @@ def plot_step_cost(table: pd.DataFrame, path) -> None:
     fig.suptitle(f"Time per MM step against the two products that bound it ({threads} BLAS thread)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def plot_time_to_optimum(table: pd.DataFrame, path) -> None:
     """Relative gap to the best log-likelihood against wall time, every method and start."""
     datasets = list(dict.fromkeys(table["dataset"]))
-    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.6), squeeze=False)
+    fig, axes = _subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.6), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
         part = table[table["dataset"] == dataset]
         best = part["best_loglik"].iloc[0]
@@ -90,7 +92,6 @@ def plot_time_to_optimum(table: pd.DataFrame, path) -> None:
     fig.suptitle("Log-likelihood against time from the same starts (one line per start)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def plot_selection_cost(table: pd.DataFrame, path) -> None:
@@ -99,7 +100,7 @@ def plot_selection_cost(table: pd.DataFrame, path) -> None:
     medians = runs.groupby("method", sort=False)["seconds"].median()
     picks = table.groupby(["method", "criterion"], sort=False)["selected_k"].agg(
         lambda k: int(k.mode().iloc[0]))
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    fig, ax = _subplots(figsize=(6.5, 3.8))
     bars = ax.bar(range(len(medians)), medians.to_numpy(), color=["#e6550d", "#3182bd"][: len(medians)])
     for bar, method in zip(bars, medians.index):
         chosen = ", ".join(f"{c.upper()}: K={k}" for (m, c), k in picks.items() if m == method)
@@ -109,17 +110,16 @@ def plot_selection_cost(table: pd.DataFrame, path) -> None:
     ax.set_ylabel("median wall time (s)")
     first = table.iloc[0]
     ax.set_title(f"Selecting K (true K = {first['true_k']}, n = {first['n']}, d = {first['d']}, "
-                 f"M = {first['M']}, K_bar = {first['k_max']})", fontsize=9)
+                 f"M = {first['M']}, K_bar = {first['k_bar']})", fontsize=9)
     ax.margins(y=0.15)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def plot_scale(table: pd.DataFrame, path) -> None:
     """Fit time and peak memory per dtype at scale."""
     ok = table[table["status"] == "ok"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.5))
+    fig, (left, right) = _subplots(1, 2, figsize=(8, 3.5))
     left.bar(ok["dtype"], ok["seconds"] / 60, color="#3182bd")
     left.set_ylabel("fit wall time (min)")
     right.bar(ok["dtype"], ok["peak_rss_gb"], color="#e6550d", label="peak")
@@ -132,7 +132,6 @@ def plot_scale(table: pd.DataFrame, path) -> None:
                  f"{first['threads']} BLAS threads")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 PLOTS = {

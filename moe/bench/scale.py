@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from moe.bench.data import synthetic
+from moe.simulate import synthetic_data
 from moe.model import SGMLMoE
 
 LOG = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def run(settings: dict, seed: int) -> pd.DataFrame:
     n, d, K, M = (int(settings[key]) for key in ("n", "d", "K", "M"))
     rows = []
     with tempfile.TemporaryDirectory(prefix="moe-scale-") as folder:
-        X, y, _ = synthetic(n, d, K, M, seed)
+        X, y, _ = synthetic_data(n, d, K, M, seed)
         np.save(Path(folder) / "X.npy", X)
         np.save(Path(folder) / "y.npy", y)
         del X, y

@@ -1,9 +1,9 @@
 """Section "selection_cost": one over-fitted fit plus the dendrogram against the K = 1..K_bar sweep.
 
-Both paths see the same data and fit every model with the same routine and settings
-(moe.selection.fit_sgmlmoe, the synthetic study's: partition starts, screening, then the best
-start to convergence); each path is timed end to end, fits included, and reports the number of
-experts it picks.
+Both paths see the same data and fit every model with the same estimator and settings (the
+estimator's starts, screening, then the best start to convergence); each path is timed end to
+end, fits included, and reports the number of experts it picks. :func:`dendrogram_path` and
+:func:`sweep_path` are also the synthetic study's ``selection_cost`` experiment.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
-from moe.bench.data import synthetic
+from moe.simulate import synthetic_data
+from moe.model import SGMLMoE
 
 LOG = logging.getLogger(__name__)
 
@@ -25,63 +27,54 @@ DEFAULTS = {
     "d": 10,
     "true_k": 3,
     "M": 3,
-    "k_max": 8,
+    "k_bar": 8,  # experts of the over-fitted model, and the sweep's largest K
     "criteria": ["aic", "bic", "icl"],
     "repeats": 3,
     "threads": 1,
-    "model": {"n_starts": 2, "max_iter": 2000, "tol": 1e-8},
+    "model": {"n_init": 2, "max_iter": 2000, "tol": 1e-8},  # SGMLMoE's parameters
     "dendrogram_variant": None,  # None: MixingDendrogram's default
 }
-QUICK = {"k_max": 5, "repeats": 1, "criteria": ["bic"]}
-COLUMNS = ["n", "d", "true_k", "M", "k_max", "method", "criterion", "repeat", "seconds",
+QUICK = {"k_bar": 5, "repeats": 1, "criteria": ["bic"]}
+COLUMNS = ["n", "d", "true_k", "M", "k_bar", "method", "criterion", "repeat", "seconds",
            "selected_k", "threads"]
 
 
-def _fit(X, y, K, params):
-    from moe.selection import fit_sgmlmoe
+def dendrogram_path(X, y, estimator, k_bar, variant=None) -> tuple[float, int]:
+    """Seconds and the K picked by ``DendrogramSelector`` over ``estimator`` at ``k_bar``."""
+    from moe.selectors import DendrogramSelector
 
-    return fit_sgmlmoe(X, y, K, **params)
-
-
-def _dendrogram_path(X, y, k_max, params, variant) -> tuple[float, int]:
-    from moe.dendrogram import MixingDendrogram
-
-    start = time.perf_counter()
-    model = _fit(X, y, k_max, params)
     options = {} if variant is None else {"variant": variant}
-    dendrogram = MixingDendrogram(model, X=X, y=y, **options)
-    dendrogram.select(X, y)
-    return time.perf_counter() - start, int(dendrogram.selected_k_)
+    start = time.perf_counter()
+    selector = DendrogramSelector(clone(estimator).set_params(n_experts=k_bar), **options).fit(X, y)
+    return time.perf_counter() - start, selector.n_experts_
 
 
-def _sweep_path(X, y, k_max, criteria, params) -> tuple[float, dict]:
+def sweep_path(X, y, estimator, k_bar, criteria) -> tuple[float, dict]:
+    """Seconds of the sweep K = 1..k_bar over ``estimator`` and the K each criterion picks."""
     from moe.selection import best_k, sweep
 
     start = time.perf_counter()
-    table = sweep(X, y, k_max, criteria=tuple(criteria), fit=_fit_with_params(params))
+    table = sweep(X, y, k_bar, criteria=tuple(criteria), estimator=estimator)
     seconds = time.perf_counter() - start
     return seconds, {c: int(best_k(table, c)) for c in criteria}
 
 
-def _fit_with_params(params):
-    return lambda X, y, K: _fit(X, y, K, params)
-
-
 def run(settings: dict, seed: int) -> pd.DataFrame:
-    n, d, K0, M, k_max = (int(settings[key]) for key in ("n", "d", "true_k", "M", "k_max"))
-    X, y, _ = synthetic(n, d, K0, M, seed)
-    base = {"n": n, "d": d, "true_k": K0, "M": M, "k_max": k_max}
+    n, d, K0, M, k_bar = (int(settings[key]) for key in ("n", "d", "true_k", "M", "k_bar"))
+    X, y, _ = synthetic_data(n, d, K0, M, seed)
+    base = {"n": n, "d": d, "true_k": K0, "M": M, "k_bar": k_bar}
     rows = []
     for r in range(int(settings["repeats"])):
-        params = dict(settings["model"], random_state=seed * 1000 + r, n_threads=settings["threads"])
+        estimator = SGMLMoE(**settings["model"], random_state=seed * 1000 + r,
+                            n_threads=settings["threads"])
         LOG.info("selection cost: repeat %d", r)
-        with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            seconds, k = _dendrogram_path(X, y, k_max, params, settings["dendrogram_variant"])
+            seconds, k = dendrogram_path(X, y, estimator, k_bar, settings["dendrogram_variant"])
             rows.append(base | {"method": "overfit + dendrogram", "criterion": "dsc", "repeat": r,
                                 "seconds": seconds, "selected_k": k})
-            seconds, picks = _sweep_path(X, y, k_max, settings["criteria"], params)
-            rows += [base | {"method": f"sweep K=1..{k_max}", "criterion": c, "repeat": r,
+            seconds, picks = sweep_path(X, y, estimator, k_bar, settings["criteria"])
+            rows += [base | {"method": f"sweep K=1..{k_bar}", "criterion": c, "repeat": r,
                              "seconds": seconds, "selected_k": k} for c, k in picks.items()]
     table = pd.DataFrame(rows)
     table["threads"] = settings["threads"]

@@ -7,7 +7,7 @@ cannot avoid, Z = theta X~ (U x p by p x n) and G = R X~^T (U x n by n x p), tim
 run, interleaved with the steps so that load on a shared machine hits both alike; medians are
 the quoted numbers, and the ratio of the fastest repeats (``ratio_of_minima``) is kept beside
 them because on a loaded machine it is the least disturbed estimate. The products
-are timed both whole and in the step's blocks of ``moe.mm.CHUNK`` columns (whole products write
+are timed both whole and in the step's blocks of ``moe._mm.CHUNK`` columns (whole products write
 a U x n array and turn memory-bound at large n); the floor is the faster of the two.
 """
 
@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from moe.bench.data import synthetic
-from moe.mm import CHUNK, Layout, MMMap, augment
+from moe.simulate import synthetic_data
+from moe._mm import CHUNK, Layout, MMMap, augment
 
 LOG = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def _timed(call) -> float:
 def time_configuration(n, d, K, M, curvatures, *, seed, min_repeats, max_repeats,
                        target_seconds) -> list[dict]:
     """Median step and floor times for one (n, d, K, M), one row per curvature."""
-    X, y, truth = synthetic(n, d, K, M, seed)
+    X, y, truth = synthetic_data(n, d, K, M, seed)
     XT = augment(X)
     del X
     layout = Layout(K, M, d + 1)

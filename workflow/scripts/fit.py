@@ -5,7 +5,7 @@ import logging
 import pandas as pd
 from job import run
 
-from moe.evaluate import fit_fold
+from moe.folds import fit_fold
 from moe.io import atomic_to_csv, atomic_write_json, load_matrix, read_json
 from moe.ppi.splits import read_folds
 

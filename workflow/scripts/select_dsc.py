@@ -5,7 +5,7 @@ import pandas as pd
 from job import run
 
 from moe.baselines import build_model
-from moe.evaluate import expert_structure
+from moe.experts import expert_structure
 from moe.io import atomic_to_csv, atomic_write_json, load_matrix, read_json
 
 
@@ -20,22 +20,24 @@ def main(snakemake):
     )
     pipeline.fit(X, pairs["label"].to_numpy())
     selector = pipeline[-1]
+    tree = selector.dendrogram_
     reduced = pipeline[:-1].transform(X)
-    dsc = selector.dsc_table_.assign(dataset=snakemake.wildcards.dataset)
+    dsc = tree.dsc_table_.assign(dataset=snakemake.wildcards.dataset)
     atomic_to_csv(dsc, snakemake.output.dsc)
     atomic_write_json(
         snakemake.output.dendrogram,
         {
             "dataset": snakemake.wildcards.dataset,
-            "k_bar": selector.k_bar,
-            "selected_k": selector.selected_k_,
-            "heights": np.asarray(selector.dendrogram_.heights_, dtype=float).tolist(),
-            "linkage": np.asarray(selector.dendrogram_.linkage_, dtype=float).tolist(),
-            "overfit_loglik": float(selector.overfit_model_.loglik_),
-            "overfit_converged": bool(selector.overfit_model_.converged_),
+            "k_bar": int(tree.model_.gate_coef_.shape[0]),
+            "selected_k": selector.n_experts_,
+            "heights": np.asarray(tree.heights_, dtype=float).tolist(),
+            "linkage": np.asarray(tree.linkage_, dtype=float).tolist(),
+            "overfit_loglik": float(tree.model_.loglik_),
+            "overfit_converged": bool(tree.model_.converged_),
+            "overfit_n_iter": int(tree.model_.n_iter_),
         },
     )
-    experts = expert_structure(selector.model_, reduced, classes)
+    experts = expert_structure(selector.best_estimator_, reduced, classes)
     experts.insert(0, "dataset", snakemake.wildcards.dataset)
     atomic_to_csv(experts, snakemake.output.experts)
 

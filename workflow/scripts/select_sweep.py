@@ -17,10 +17,10 @@ def main(snakemake):
     )
     pipeline.fit(X, pairs["label"].to_numpy())
     selector = pipeline[-1]
-    sweep = selector.sweep_table_.assign(
+    sweep = selector.criteria_.assign(
         dataset=snakemake.wildcards.dataset,
         criterion=selector.criterion,
-        selected_k=selector.selected_k_,
+        selected_k=selector.n_experts_,
     )
     atomic_to_csv(sweep, snakemake.output.sweep)
 

@@ -4,7 +4,7 @@ import pandas as pd
 from job import run
 
 from moe.baselines import build_preprocessing
-from moe.evaluate import solver_traces
+from moe.traces import solver_traces
 from moe.io import atomic_to_csv, load_matrix
 
 
@@ -14,8 +14,8 @@ def main(snakemake):
     X = build_preprocessing("moe_mm_dsc", pca_dim=p.pca_dim, random_state=p.seed).fit_transform(
         load_matrix(snakemake.input.features)
     )
-    # the model settings the benchmark's MM MoE uses, where both solvers accept them
-    shared = {k: v for k, v in p.settings.items() if k in ("alpha", "curvature")}
+    # the benchmark MM MoE's ridge (both solvers ascend the same penalised objective) and bound
+    alpha, curvature = p.settings.get("alpha", 0.0), p.settings.get("curvature", "weighted")
     traces = solver_traces(
         X,
         pairs["label"].to_numpy(),
@@ -24,7 +24,8 @@ def main(snakemake):
         tol=p.traces["tol"],
         random_state=p.seed,
         n_threads=snakemake.threads,
-        **shared,
+        alpha=alpha,
+        curvature=curvature,
     )
     traces.insert(0, "dataset", snakemake.wildcards.dataset)
     atomic_to_csv(traces, snakemake.output.traces)

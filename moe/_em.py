@@ -11,25 +11,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-from moe.mm import EState, Layout, e_step, log_softmax_with_zero, penalty, slope_mask
+from moe._mm import EState, Layout, MapBase, log_softmax_with_zero
 
 
-class EMMap:
+class EMMap(MapBase):
     """theta^t -> theta^{t+1} by ``inner_iter`` L-BFGS iterations per M-step sub-problem."""
 
     def __init__(self, XT, y, s, layout: Layout, alpha: float = 0.0, inner_iter: int = 5):
-        self.XT, self.y, self.s, self.layout = XT, y, s, layout
-        self.alpha, self.inner_iter = alpha, inner_iter
-        self.Y = np.zeros((layout.M, XT.shape[1]))
-        self.Y[y, np.arange(XT.shape[1])] = 1.0
-        self._mask = slope_mask(layout.p)
-
-    def objective(self, state: EState, theta: np.ndarray) -> float:
-        """The penalised log-likelihood, the same objective the MM map ascends."""
-        return state.loglik - penalty(theta, self.alpha)
-
-    def e_step(self, theta: np.ndarray) -> EState:
-        return e_step(theta, self.XT, self.y, self.s, self.layout)
+        super().__init__(XT, y, s, layout, alpha)
+        self.inner_iter = inner_iter
 
     def __call__(self, theta: np.ndarray, state: EState) -> np.ndarray:
         K, M = self.layout.K, self.layout.M

@@ -1,4 +1,4 @@
-"""The SGMLMoE log-likelihood and its closed-form MM map (DESIGN.md sections 1 and 2).
+"""The SGMLMoE log-likelihood and its closed-form MM map (docs/method.md, sections "Model" and "The MM iteration").
 
 Parameters live in one array ``theta`` of shape (U, p), U = (K - 1) + K (M - 1), holding
 only the free rows: first the K - 1 gate rows W_1..W_{K-1} (W_K = 0), then for each expert
@@ -43,6 +43,13 @@ class Layout:
         V = np.zeros((K, M, p))
         V[:, : M - 1, :] = theta[K - 1 :].reshape(K, M - 1, p)
         return W, V
+
+
+def canonical(gate_coef: np.ndarray, expert_coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(W, V) translated so that W_K = 0 and every V_kM = 0; the model is unchanged."""
+    W = np.asarray(gate_coef, dtype=np.float64)
+    V = np.asarray(expert_coef, dtype=np.float64)
+    return W - W[-1], V - V[:, -1:, :]
 
 
 CHUNK = 8192  # columns per block: the passes over X~ keep O(CHUNK (K M + p)) temporaries
@@ -251,18 +258,34 @@ def penalty(theta: np.ndarray, alpha: float) -> float:
     return 0.5 * alpha * float(np.sum(theta[:, 1:] ** 2))
 
 
-class MMMap:
-    """The MM map theta^t -> theta^{t+1} for one data set (DESIGN.md section 2).
+class MapBase:
+    """What the MM and EM maps share: the data in the engine's layout, the penalised objective
+    both ascend, and the E-step."""
+
+    def __init__(self, XT, y, s, layout: Layout, alpha: float):
+        self.XT, self.y, self.s, self.layout, self.alpha = XT, y, s, layout, alpha
+        self.Y = np.zeros((layout.M, XT.shape[1]))
+        self.Y[y, np.arange(XT.shape[1])] = 1.0
+        self._mask = slope_mask(layout.p)
+
+    def objective(self, state: EState, theta: np.ndarray) -> float:
+        """The penalised log-likelihood L(theta) - alpha/2 |slopes|^2."""
+        return state.loglik - penalty(theta, self.alpha)
+
+    def e_step(self, theta: np.ndarray) -> EState:
+        return e_step(theta, self.XT, self.y, self.s, self.layout)
+
+
+class MMMap(MapBase):
+    """The MM map theta^t -> theta^{t+1} for one data set (docs/method.md, section "The MM iteration").
 
     ``curvature="fixed"`` uses C_k = S for every block, factored once here; ``"weighted"``
     uses C_k = X~^T diag(s tau_k) X~ + eps I, factored at every step.
     """
 
     def __init__(self, XT, y, s, layout: Layout, curvature: str = "weighted", alpha: float = 0.0):
-        self.XT, self.y, self.s, self.layout = XT, y, s, layout
-        self.curvature, self.alpha = curvature, alpha
-        self.Y = np.zeros((layout.M, XT.shape[1]))
-        self.Y[y, np.arange(XT.shape[1])] = 1.0
+        super().__init__(XT, y, s, layout, alpha)
+        self.curvature = curvature
         self.S = weighted_gram(XT, s)
         # A relative ridge keeps S and C_k positive definite when X~ is rank deficient or an
         # expert holds almost no mass; any PSD addition keeps the bound valid, so ascent holds.
@@ -272,18 +295,10 @@ class MMMap:
         self.S[np.diag_indices_from(self.S)] += self._eps
         self.gate_solver = BoundSolver(self.S, layout.K, alpha) if layout.K > 1 else None
         self.fixed_expert_solver = BoundSolver(self.S, layout.M, alpha) if curvature == "fixed" else None
-        self._mask = slope_mask(layout.p)
-
-    def objective(self, state: EState, theta: np.ndarray) -> float:
-        """The penalised log-likelihood L(theta) - alpha/2 |slopes|^2, the quantity MM ascends."""
-        return state.loglik - penalty(theta, self.alpha)
-
-    def e_step(self, theta: np.ndarray) -> EState:
-        return e_step(theta, self.XT, self.y, self.s, self.layout)
 
     def __call__(self, theta: np.ndarray, state: EState) -> np.ndarray:
         """One MM update from ``theta`` whose E-step ``state`` is already computed."""
-        K, M, p = self.layout.K, self.layout.M, self.layout.p
+        K, M = self.layout.K, self.layout.M
         G = surrogate_gradient(state, self.XT, self.Y, self.s, self.layout)
         if self.alpha:
             G = G - self.alpha * theta * self._mask

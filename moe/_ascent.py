@@ -32,7 +32,7 @@ def ascend(F, theta: np.ndarray, max_iter: int, tol: float, accelerate: bool,
 
     ``F`` has ``e_step(theta)``, ``objective(state, theta)`` and ``F(theta, state) -> theta'``.
     With ``accelerate``, SQUAREM scheme S3 (Varadhan and Roland 2008) with the monotone
-    safeguard of DESIGN.md section 2: the extrapolated point is kept only if its objective is
+    safeguard of docs/method.md (section "The MM iteration"): the extrapolated point is kept only if its objective is
     finite and at least that of the second plain step; so the accepted sequence stays monotone.
     Passing a previous ``result`` continues it (trace, times and iteration count carry over).
     """
