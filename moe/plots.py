@@ -1,54 +1,51 @@
-"""Figures of the PPI benchmark (matplotlib, Agg backend, atomic writes).
+"""Figures of the PPI benchmark, written atomically.
 
 Each function draws one figure file from tables the workflow already wrote;
-none of them computes a result that is not also in a table.
+none of them computes a result that is not also in a table. Figures are
+``matplotlib.figure.Figure`` objects, outside pyplot: saving renders them with
+Agg, and importing this module leaves the user's backend alone. The
+dendrogram and DSC figure is :func:`moe.plots_selection.plot_dendrogram_dsc`.
 """
 
 from __future__ import annotations
 
 import math
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy.cluster.hierarchy import dendrogram  # noqa: E402
-
-from moe.io import atomic_savefig  # noqa: E402
-from moe.metrics import calibration_bins, expected_calibration_error  # noqa: E402
+from moe.io import atomic_savefig
+from moe.metrics import calibration_bins, expected_calibration_error
 
 __all__ = [
-    "reliability_diagrams",
-    "accuracy_vs_ece",
-    "fit_times",
-    "dendrogram_dsc",
-    "solver_traces",
-    "expert_structure",
+    "plot_reliability",
+    "plot_accuracy_vs_ece",
+    "plot_fit_times",
+    "plot_solver_traces",
+    "plot_expert_structure",
 ]
+
+
+def _figure(nrows: int, ncols: int, figsize):
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, squeeze=False)
 
 
 def _grid(n_panels: int, ncols: int, size=(3.2, 3.0)):
     ncols = max(1, min(ncols, n_panels))
     nrows = math.ceil(n_panels / ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False
-    )
+    fig, axes = _figure(nrows, ncols, (size[0] * ncols, size[1] * nrows))
     for ax in axes.flat[n_panels:]:
         ax.set_visible(False)
     return fig, axes.flat
 
 
 def _save(fig, path) -> None:
-    try:
-        atomic_savefig(fig, path, dpi=150)
-    finally:
-        plt.close(fig)
+    atomic_savefig(fig, path, dpi=150)
 
 
-def reliability_diagrams(
+def plot_reliability(
     predictions: dict, path, *, n_bins: int = 15, strategy: str = "width",
     title: str | None = None, reference: str | None = None,
 ) -> None:
@@ -90,7 +87,7 @@ def reliability_diagrams(
     _save(fig, path)
 
 
-def accuracy_vs_ece(
+def plot_accuracy_vs_ece(
     pooled: pd.DataFrame, path, *, ece_metric: str = "ece_width", reference: str | None = None
 ) -> None:
     """Pooled accuracy against pooled ECE per model, one panel per dataset and split.
@@ -122,7 +119,7 @@ def accuracy_vs_ece(
     _save(fig, path)
 
 
-def fit_times(times: pd.DataFrame, path) -> None:
+def plot_fit_times(times: pd.DataFrame, path) -> None:
     """Fit time per model and fold (log scale), one row of panels per dataset.
 
     Parameters
@@ -148,53 +145,7 @@ def fit_times(times: pd.DataFrame, path) -> None:
     _save(fig, path)
 
 
-def dendrogram_dsc(
-    linkage, dsc_table: pd.DataFrame, selected_k: int, path, *,
-    sweep: pd.DataFrame | None = None, criterion: str = "bic", title: str | None = None,
-) -> None:
-    """The dendrogram of mixing measures next to the whole DSC curve.
-
-    Parameters
-    ----------
-    linkage : array-like
-        SciPy linkage matrix of the over-fitted model's experts.
-    dsc_table : DataFrame
-        Columns ``n_experts, dsc`` (and others).
-    selected_k : int
-        K chosen by the DSC, marked on the curve.
-    sweep : DataFrame, optional
-        The criterion sweep (``n_experts`` and ``criterion`` columns), drawn on
-        a twin axis for comparison.
-    """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    linkage = np.asarray(linkage, dtype=float)
-    dendrogram(linkage, ax=left, labels=[str(i + 1) for i in range(linkage.shape[0] + 1)],
-               color_threshold=0)
-    left.set(xlabel="expert of the over-fitted model", ylabel="merge height",
-             title="dendrogram of mixing measures")
-    table = dsc_table.sort_values("n_experts")
-    right.plot(table["n_experts"], table["dsc"], "o-", color="tab:blue", label="DSC")
-    chosen = table[table["n_experts"] == selected_k]
-    right.plot(chosen["n_experts"], chosen["dsc"], "*", ms=16, color="tab:red",
-               label=f"selected K = {selected_k}")
-    right.set(xlabel="number of experts", ylabel="DSC (lower is better)", title="DSC curve")
-    handles, labels = right.get_legend_handles_labels()
-    if sweep is not None:
-        twin = right.twinx()
-        s = sweep.sort_values("n_experts")
-        twin.plot(s["n_experts"], s[criterion], "s--", color="tab:green", ms=4,
-                  label=f"{criterion.upper()} sweep")
-        twin.set_ylabel(criterion.upper())
-        h2, l2 = twin.get_legend_handles_labels()
-        handles, labels = handles + h2, labels + l2
-    right.legend(handles, labels, fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    _save(fig, path)
-
-
-def solver_traces(traces: pd.DataFrame, path) -> None:
+def plot_solver_traces(traces: pd.DataFrame, path) -> None:
     """MM against EM: distance to the best log-likelihood per pair, against time and iteration.
 
     The best is the largest value either solver reached on that dataset; the
@@ -206,7 +157,7 @@ def solver_traces(traces: pd.DataFrame, path) -> None:
         Columns ``dataset, solver, iteration, seconds, mean_loglik``.
     """
     datasets = list(dict.fromkeys(traces["dataset"]))
-    fig, axes = plt.subplots(len(datasets), 2, figsize=(9, 3.2 * len(datasets)), squeeze=False)
+    fig, axes = _figure(len(datasets), 2, (9, 3.2 * len(datasets)))
     for row, dataset in zip(axes, datasets):
         part = traces[traces["dataset"] == dataset]
         best = part["mean_loglik"].max()
@@ -224,7 +175,7 @@ def solver_traces(traces: pd.DataFrame, path) -> None:
     _save(fig, path)
 
 
-def expert_structure(table: pd.DataFrame, path) -> None:
+def plot_expert_structure(table: pd.DataFrame, path) -> None:
     """Gate mass and class profile of the selected experts, one row per dataset.
 
     Parameters
@@ -233,7 +184,7 @@ def expert_structure(table: pd.DataFrame, path) -> None:
         Columns ``dataset, expert, gate_mass, class, probability``.
     """
     datasets = list(dict.fromkeys(table["dataset"]))
-    fig, axes = plt.subplots(len(datasets), 2, figsize=(10, 3.2 * len(datasets)), squeeze=False)
+    fig, axes = _figure(len(datasets), 2, (10, 3.2 * len(datasets)))
     for row, dataset in zip(axes, datasets):
         part = table[table["dataset"] == dataset]
         mass = part.drop_duplicates("expert").set_index("expert")["gate_mass"]

@@ -1,11 +1,11 @@
 """Figures for the selection of the number of experts and the synthetic study.
 
-Built on ``matplotlib.figure.Figure`` (no pyplot state), saved through a temporary file so a
-failed draw leaves no partial output.
+Built on ``matplotlib.figure.Figure`` (no pyplot state, no backend switch), saved through a
+temporary file so a failed draw leaves no partial output. :func:`plot_dendrogram_dsc` is the one
+dendrogram and DSC figure, of the workflow and of a fitted ``MixingDendrogram`` alike.
 """
 
 from __future__ import annotations
-
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -16,43 +16,93 @@ from moe.simulate import loglog_slope
 
 
 def plot_dendrogram(dendrogram, ax=None):
-    """Draw a ``MixingDendrogram``: leaves are the fitted experts, the axis the merge heights.
+    """Draw the dendrogram of mixing measures; returns the Axes.
 
-    Returns the Axes. Leaves are labelled ``expert k`` with the fitted model's expert index.
+    ``dendrogram`` is a fitted ``MixingDendrogram`` or its SciPy linkage
+    matrix. Leaves are labelled ``expert k`` with the over-fitted model's
+    expert index; the axis is the merge height.
     """
     ax = ax if ax is not None else Figure(figsize=(6, 4)).add_subplot()
-    K_bar = dendrogram.linkage_.shape[0] + 1
-    scipy_dendrogram(dendrogram.linkage_, ax=ax, labels=[f"expert {k}" for k in range(K_bar)],
+    linkage = np.asarray(getattr(dendrogram, "linkage_", dendrogram), dtype=float)
+    K_bar = linkage.shape[0] + 1
+    scipy_dendrogram(linkage, ax=ax, labels=[f"expert {k}" for k in range(K_bar)],
                      color_threshold=0, above_threshold_color="C0")
+    ax.set_xlabel("expert of the over-fitted model")
     ax.set_ylabel("merge height")
-    ax.set_title(f"dendrogram of mixing measures ({_variant_label(dendrogram)})")
+    title = "dendrogram of mixing measures"
+    if hasattr(dendrogram, "variant"):
+        title += f" ({_variant_label(dendrogram)})"
+    ax.set_title(title)
     return ax
 
 
-def plot_dsc(table, selected_k=None, ax=None):
-    """Draw the DSC curve of a ``MixingDendrogram.dsc`` table, the chosen K marked."""
+def plot_dsc(table, selected_k=None, ax=None, *, sweep=None, criterion="bic"):
+    """Draw the score curve of a ``dsc_table_`` (columns ``n_experts, dsc``; ``criterion``, when
+    present, names the score), the chosen K marked.
+
+    ``sweep`` (columns ``n_experts`` and ``criterion``), when given, is drawn on
+    a twin axis for comparison. Returns the DSC's Axes.
+    """
     ax = ax if ax is not None else Figure(figsize=(6, 4)).add_subplot()
-    ax.plot(table["n_experts"], table["dsc"], "o-", color="C0")
+    table = table.sort_values("n_experts")
+    # the ``dsc`` column holds the variant's score; ``criterion`` names it (tables written
+    # before it existed hold the DSC)
+    name = str(table["criterion"].iloc[0]).upper() if "criterion" in table else "DSC"
+    # the curve needs a legend entry only beside the criterion's
+    ax.plot(table["n_experts"], table["dsc"], "o-", color="C0",
+            label=name if sweep is not None else None)
     if selected_k is not None:
         row = table[table["n_experts"] == selected_k]
         ax.plot(row["n_experts"], row["dsc"], "o", ms=12, mfc="none", mec="C3",
                 label=f"selected K = {selected_k}")
-        ax.legend()
     ax.set_xlabel("number of experts")
-    ax.set_ylabel("DSC (smaller is better)")
+    ax.set_ylabel(f"{name} of the dendrogram levels (smaller is better)")
     ax.set_xticks(table["n_experts"])
+    handles, labels = ax.get_legend_handles_labels()
+    if sweep is not None:
+        twin = ax.twinx()
+        s = sweep.sort_values("n_experts")
+        twin.plot(s["n_experts"], s[criterion], "s--", color="C2", ms=4,
+                  label=f"{criterion.upper()} sweep")
+        twin.set_ylabel(criterion.upper())
+        more_handles, more_labels = twin.get_legend_handles_labels()
+        handles, labels = handles + more_handles, labels + more_labels
+    if handles:
+        ax.legend(handles, labels, fontsize="small")
     return ax
 
 
-def plot_selection_summary(dendrogram, X, y, path) -> None:
-    """The dendrogram and the DSC curve of ``dendrogram.select(X, y)`` side by side, to ``path``."""
-    if not hasattr(dendrogram, "dsc_table_"):
-        dendrogram.select(X, y)
+def plot_dendrogram_dsc(
+    dendrogram, dsc_table, selected_k, path, *, sweep=None, criterion="bic", title=None
+) -> None:
+    """The dendrogram and the whole DSC curve side by side, to ``path``.
+
+    Parameters
+    ----------
+    dendrogram : MixingDendrogram or array-like
+        The fitted tree, or its SciPy linkage matrix.
+    dsc_table : DataFrame
+        Columns ``n_experts, dsc`` (and others).
+    selected_k : int
+        K chosen by the DSC, marked on the curve.
+    sweep, criterion
+        As for :func:`plot_dsc`.
+    title : str, optional
+    """
     fig = Figure(figsize=(11, 4), layout="constrained")
     left, right = fig.subplots(1, 2)
     plot_dendrogram(dendrogram, left)
-    plot_dsc(dendrogram.dsc_table_, dendrogram.selected_k_, right)
+    plot_dsc(dsc_table, selected_k, right, sweep=sweep, criterion=criterion)
+    if title:
+        fig.suptitle(title)
     atomic_savefig(fig, path, dpi=120)
+
+
+def plot_selection_summary(dendrogram, X, y, path) -> None:
+    """:func:`plot_dendrogram_dsc` of a ``MixingDendrogram`` and its selection on (X, y)."""
+    if not hasattr(dendrogram, "dsc_table_"):
+        dendrogram.select(X, y)
+    plot_dendrogram_dsc(dendrogram, dendrogram.dsc_table_, dendrogram.selected_k_, path)
 
 
 def _variant_label(dendrogram):

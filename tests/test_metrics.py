@@ -1,9 +1,12 @@
-"""moe.metrics against values computed by hand."""
+"""moe.metrics against values computed by hand and against a per-resample reference."""
+
+import warnings
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import brier_score_loss, f1_score, log_loss, roc_auc_score
 
 from moe import metrics
 
@@ -120,18 +123,6 @@ def test_bootstrap_indices_are_stratified_and_deterministic():
     assert np.all((y[first] == 0).sum(axis=1) == 7)
 
 
-def test_bootstrap_interval_is_deterministic_and_brackets_the_estimate():
-    rng = np.random.default_rng(0)
-    proba = rng.dirichlet(np.ones(3), size=120)
-    y = rng.integers(0, 3, size=120)
-    a = metrics.bootstrap_interval(y, proba, ["a", "b", "c"], n_resamples=40, seed=5)
-    b = metrics.bootstrap_interval(y, proba, ["a", "b", "c"], n_resamples=40, seed=5)
-    pd.testing.assert_frame_equal(a, b)
-    assert list(a["metric"]) == list(metrics.METRICS)
-    assert np.all(a["lower"] <= a["upper"])
-    assert np.all(np.isfinite(a[["estimate", "lower", "upper"]].to_numpy()))
-
-
 def test_percentile_interval_by_hand():
     replicates = pd.DataFrame({"accuracy": np.arange(101.0)})
     table = metrics.percentile_interval(replicates, 0.95)
@@ -141,19 +132,28 @@ def test_percentile_interval_by_hand():
         metrics.percentile_interval(replicates, 1.5)
 
 
-def test_paired_bootstrap_against_itself_is_zero():
-    table = metrics.paired_bootstrap(Y4, P4, P4, ["neg", "pos"], n_resamples=20)
+def _paired(y, proba, reference_proba, classes, n_resamples):
+    """Paired differences on the same resamples, as moe.scoring.paired_evaluation takes them."""
+    return metrics.paired_difference(
+        metrics.bootstrap_replicates(y, proba, classes, n_resamples),
+        metrics.bootstrap_replicates(y, reference_proba, classes, n_resamples),
+        metrics.all_metrics(y, proba, classes),
+        metrics.all_metrics(y, reference_proba, classes),
+    )
+
+
+def test_paired_difference_against_itself_is_zero():
+    table = _paired(Y4, P4, P4, ["neg", "pos"], n_resamples=20)
     assert np.all(table[["difference", "lower", "upper"]].to_numpy() == 0)
     assert np.all(table["better"] == 0.5)
 
 
-def test_paired_bootstrap_sees_the_better_model():
+def test_paired_difference_sees_the_better_model():
     rng = np.random.default_rng(2)
     y = rng.integers(0, 2, size=300)
     sharp = np.where(y[:, None] == np.arange(2), 0.8, 0.2)  # right with 0.8
     flat = np.full((300, 2), 0.5)
-    table = metrics.paired_bootstrap(y, sharp, flat, ["neg", "pos"], n_resamples=30)
-    row = table.set_index("metric")
+    row = _paired(y, sharp, flat, ["neg", "pos"], n_resamples=30).set_index("metric")
     # log-loss: ln 2 against -ln 0.8, the same on every resample
     assert row.loc["log_loss", "difference"] == pytest.approx(-np.log(0.8) - np.log(2))
     assert row.loc["log_loss", "better"] == 1.0
@@ -165,3 +165,139 @@ def test_paired_difference_refuses_different_resamples():
     b = pd.DataFrame({"accuracy": [0.5, 0.6, 0.7]})
     with pytest.raises(ValueError, match="same resamples"):
         metrics.paired_difference(a, b, {"accuracy": 0.5}, {"accuracy": 0.5})
+
+
+# --------------------------------------------------------------------------- the bootstrap
+def _reference_metrics(y, proba, n_bins):
+    """One resample scored the straightforward way: scikit-learn's metrics and one bincount
+    per bin set. This is what bootstrap_replicates computed resample by resample before it
+    scored blocks of resamples at once."""
+    n, C = proba.shape
+    labels = np.arange(C)
+    prediction = np.argmax(proba, axis=1)
+    confidence = proba[np.arange(n), prediction]
+    correct = (prediction == y).astype(np.float64)
+
+    def gaps(values, outcome, strategy):
+        if strategy == "width":
+            ids = np.minimum((values * n_bins).astype(np.int64), n_bins - 1)
+        else:
+            ids = np.empty(n, dtype=np.int64)
+            for b, chunk in enumerate(np.array_split(np.argsort(values, kind="stable"), n_bins)):
+                ids[chunk] = b
+        count = np.bincount(ids, minlength=n_bins)
+        keep = count > 0
+        mean_value = np.bincount(ids, weights=values, minlength=n_bins)[keep] / count[keep]
+        mean_outcome = np.bincount(ids, weights=outcome, minlength=n_bins)[keep] / count[keep]
+        gap = np.abs(mean_outcome - mean_value)
+        return np.sum(count[keep] * gap) / n, np.max(gap)
+
+    present = np.unique(y)
+    if C == 2:
+        auc = roc_auc_score(y, proba[:, 1])
+    else:
+        indicator = (y[:, None] == present[None, :]).astype(np.int64)
+        auc = roc_auc_score(indicator, proba[:, present], average="macro")
+    with warnings.catch_warnings():  # scikit-learn 1.9 renames log_loss's second argument
+        warnings.simplefilter("ignore", FutureWarning)
+        loss = log_loss(y, proba, labels=labels)
+    ece_width, mce = gaps(confidence, correct, "width")
+    return {
+        "accuracy": np.mean(prediction == y),
+        "macro_f1": f1_score(y, prediction, average="macro", zero_division=0),
+        "roc_auc": auc,
+        "log_loss": loss,
+        "brier": brier_score_loss(y, proba, labels=labels),
+        "ece_width": ece_width,
+        "ece_mass": gaps(confidence, correct, "mass")[0],
+        "mce": mce,
+        "classwise_ece": np.mean(
+            [gaps(proba[:, c], (y == c).astype(np.float64), "width")[0] for c in range(C)]
+        ),
+    }
+
+
+def _predictions(n, C, seed, decimals, absent=False):
+    """Random predictions; rounding to few decimals makes tied confidences and scores.
+    ``absent``: the last class never occurs in y (it is only predicted, now and then)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, C - 1 if absent else C, size=n)
+    proba = np.round(rng.dirichlet(np.full(C, 0.7), size=n), decimals)
+    return y, proba / proba.sum(axis=1, keepdims=True)
+
+
+# (n, C, n_bins, decimals, absent): binary and multiclass, with and without ties, more bins
+# than rows of a class, labels predicted in some resamples and not others, a class absent
+# from y, 8 or more non-empty bins (where numpy's pairwise sums regroup the terms)
+BOOTSTRAP_CASES = [
+    (80, 2, 15, 8, False),
+    (150, 3, 10, 2, False),
+    (120, 7, 15, 8, False),
+    (60, 4, 40, 1, True),
+]
+
+
+@pytest.mark.parametrize(("n", "C", "n_bins", "decimals", "absent"), BOOTSTRAP_CASES)
+def test_bootstrap_replicates_equal_the_per_resample_reference(n, C, n_bins, decimals, absent):
+    y, proba = _predictions(n, C, seed=n + C, decimals=decimals, absent=absent)
+    classes = [str(c) for c in range(C)]
+    replicates = metrics.bootstrap_replicates(y, proba, classes, 25, seed=7, n_bins=n_bins)
+    reference = pd.DataFrame(
+        [_reference_metrics(y[idx], proba[idx], n_bins)
+         for idx in metrics.bootstrap_indices(y, 25, seed=7)]
+    )[list(metrics.METRICS)]
+    exact = [m for m in metrics.METRICS if m != "roc_auc"]
+    pd.testing.assert_frame_equal(replicates[exact], reference[exact], check_exact=True)
+    # ROC-AUC: scikit-learn sums trapezoids over up to n points (pairwise), each term rounded
+    # a few times, so it sits within (4 + log2 n) units in the last place of the exact
+    # value ours rounds once: relative 1e-14 covers n up to 2**40.
+    np.testing.assert_allclose(replicates["roc_auc"], reference["roc_auc"], rtol=1e-14, atol=0)
+    # the point estimate is the same computation on the identity resample
+    estimate = metrics.all_metrics(y, proba, classes, n_bins)
+    expected = _reference_metrics(y, proba, n_bins)
+    assert {m: estimate[m] for m in exact} == {m: float(expected[m]) for m in exact}
+
+
+def test_each_replicate_is_all_metrics_of_its_resample_and_blocks_do_not_matter(monkeypatch):
+    y, proba = _predictions(90, 3, seed=1, decimals=2)
+    classes = ["a", "b", "c"]
+    replicates = metrics.bootstrap_replicates(y, proba, classes, 12, seed=3)
+    for r, idx in enumerate(metrics.bootstrap_indices(y, 12, seed=3)):
+        assert replicates.iloc[r].to_dict() == metrics.all_metrics(y[idx], proba[idx], classes)
+    monkeypatch.setattr(metrics, "_BLOCK_VALUES", 1)  # one resample per block
+    pd.testing.assert_frame_equal(
+        metrics.bootstrap_replicates(y, proba, classes, 12, seed=3), replicates, check_exact=True
+    )
+
+
+def test_roc_auc_is_the_exact_mann_whitney_share_rounded_once():
+    y, proba = _predictions(70, 3, seed=5, decimals=1)  # many tied scores
+    exact = []
+    for c in range(3):
+        score, positive = proba[:, c], y == c
+        wins = sum(
+            Fraction(1) if s > t else Fraction(1, 2) if s == t else Fraction(0)
+            for s in score[positive]
+            for t in score[~positive]
+        )
+        exact.append(float(wins / (positive.sum() * (~positive).sum())))
+    parts = metrics._Rows(y, proba, 15).auc_parts
+    identity = np.arange(y.size)[None, :]
+    assert [float(metrics._auc(identity, *part)[0]) for part in parts] == exact
+    assert metrics.roc_auc(y, proba) == float(np.mean(exact))
+
+
+def test_macro_f1_averages_over_the_labels_each_resample_predicts():
+    # Label 2 never occurs in y and only row 0 predicts it: resamples without row 0 average
+    # the F1 over two labels, the others over three (scoring label 2 as zero).
+    y, two = _predictions(40, 2, seed=2, decimals=8)
+    proba = np.column_stack([two, np.zeros(40)])
+    proba[0] = [0.1, 0.1, 0.8]
+    replicates = metrics.bootstrap_replicates(y, proba, ["a", "b", "c"], 30, seed=1)
+    resamples = metrics.bootstrap_indices(y, 30, seed=1)
+    expected = [
+        f1_score(y[idx], np.argmax(proba[idx], axis=1), average="macro", zero_division=0)
+        for idx in resamples
+    ]
+    assert replicates["macro_f1"].tolist() == expected
+    assert 0 < sum(0 in idx for idx in resamples) < 30  # both kinds of resample occur

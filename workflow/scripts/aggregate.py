@@ -3,12 +3,9 @@
 import pandas as pd
 from job import run
 
-from moe import evaluate as E
-from moe.io import atomic_to_csv, atomic_write_text, read_json
-
-
-def concat_csv(paths, **kwargs):
-    return pd.concat([pd.read_csv(path, **kwargs) for path in paths], ignore_index=True)
+from moe.io import atomic_to_csv, atomic_write_text, concat_csv, read_json
+from moe.report import summary_latex, summary_markdown
+from moe.scoring import summarize
 
 
 def main(snakemake):
@@ -16,11 +13,11 @@ def main(snakemake):
     metrics = concat_csv(snakemake.input.metrics)
     pooled = concat_csv(snakemake.input.pooled)
     paired = concat_csv(snakemake.input.paired)
-    summary = E.summarize(metrics, pooled, paired, reference)
+    summary = summarize(metrics, pooled, paired, reference)
     atomic_to_csv(metrics, snakemake.output.metrics)
     atomic_to_csv(summary, snakemake.output.summary)
-    atomic_write_text(snakemake.output.summary_md, E.summary_markdown(summary, reference))
-    atomic_write_text(snakemake.output.summary_tex, E.summary_latex(summary, reference))
+    atomic_write_text(snakemake.output.summary_md, summary_markdown(summary, reference))
+    atomic_write_text(snakemake.output.summary_tex, summary_latex(summary, reference))
     atomic_to_csv(concat_csv(snakemake.input.components), snakemake.output.components)
     infos = [read_json(path) for path in snakemake.input.infos]
     times = pd.DataFrame(
@@ -35,10 +32,15 @@ def main(snakemake):
             "predict_seconds": info["predict_seconds"],
             "threads": info["threads"],
             "selected_k": info["details"].get("selected_k"),
+            "converged": info["details"].get("converged"),
+            "n_iter": info["details"].get("n_iter"),
         }
         for info in infos
     )
-    times["selected_k"] = times["selected_k"].astype("Int64")  # None for models without K
+    # None for models without K or without an iterative MoE fit
+    times["selected_k"] = times["selected_k"].astype("Int64")
+    times["converged"] = times["converged"].astype("boolean")
+    times["n_iter"] = times["n_iter"].astype("Int64")
     atomic_to_csv(times, snakemake.output.fit_times)
     folds = concat_csv(snakemake.input.folds, sep="\t", keep_default_na=False)
     atomic_to_csv(folds, snakemake.output.folds)

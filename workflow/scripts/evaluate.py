@@ -5,15 +5,9 @@ import logging
 import pandas as pd
 from job import run
 
-from moe import evaluate as E
+from moe import scoring
+from moe.folds import read_predictions
 from moe.io import atomic_to_csv, read_json
-
-
-def read_predictions(paths):
-    return pd.concat(
-        [pd.read_csv(path, keep_default_na=False, dtype={"component": str}) for path in paths],
-        ignore_index=True,
-    )
 
 
 def main(snakemake):
@@ -22,11 +16,11 @@ def main(snakemake):
     keys = {"dataset": w.dataset, "split": w.split, "model": w.model}
 
     def tagged(frame):
-        return frame.assign(**keys)[E.KEYS + list(frame.columns)]
+        return frame.assign(**keys)[scoring.KEYS + list(frame.columns)]
 
     ours = read_predictions(snakemake.input.predictions)
-    atomic_to_csv(tagged(E.fold_metrics(ours, classes, p.n_bins)), snakemake.output.metrics)
-    pooled, replicates = E.pooled_evaluation(
+    atomic_to_csv(tagged(scoring.fold_metrics(ours, classes, p.n_bins)), snakemake.output.metrics)
+    pooled, replicates = scoring.pooled_evaluation(
         ours, classes, p.n_resamples, p.level, p.seed, p.n_bins
     )
     atomic_to_csv(tagged(pooled), snakemake.output.pooled)
@@ -34,7 +28,7 @@ def main(snakemake):
     if w.model == p.reference:
         paired = pd.DataFrame(columns=["metric", "difference", "lower", "upper", "better"])
     else:
-        paired = E.paired_evaluation(
+        paired = scoring.paired_evaluation(
             ours,
             read_predictions(snakemake.input.reference),
             replicates,
@@ -44,7 +38,7 @@ def main(snakemake):
             p.n_bins,
         )
     atomic_to_csv(tagged(paired), snakemake.output.paired)
-    components, unscored = E.component_metrics(ours, classes, p.n_bins)
+    components, unscored = scoring.component_metrics(ours, classes, p.n_bins)
     for component in unscored:
         logging.warning("component %s holds fewer than two classes; not scored", component)
     atomic_to_csv(tagged(components), snakemake.output.components)

@@ -4,12 +4,12 @@ import pandas as pd
 from job import run
 
 from moe.io import read_json
-from moe.plots import dendrogram_dsc
+from moe.plots_selection import plot_dendrogram_dsc
 
 
 def main(snakemake):
     tree = read_json(snakemake.input.dendrogram)
-    dendrogram_dsc(
+    plot_dendrogram_dsc(
         tree["linkage"],
         pd.read_csv(snakemake.input.dsc),
         tree["selected_k"],

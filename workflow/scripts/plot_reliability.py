@@ -2,12 +2,11 @@
 
 from pathlib import Path
 
-import pandas as pd
 from job import run
 
-from moe.evaluate import prediction_arrays
+from moe.folds import prediction_arrays, read_predictions
 from moe.io import read_json
-from moe.plots import reliability_diagrams
+from moe.plots import plot_reliability
 
 
 def main(snakemake):
@@ -15,12 +14,12 @@ def main(snakemake):
     n_classes = len(read_json(snakemake.input.info)["classes"])
     by_model = {}
     for path in snakemake.input.predictions:
-        by_model.setdefault(Path(path).parent.name, []).append(pd.read_csv(path))
+        by_model.setdefault(Path(path).parent.name, []).append(path)
     arrays = {
-        model: prediction_arrays(pd.concat(by_model[model], ignore_index=True), n_classes)
+        model: prediction_arrays(read_predictions(by_model[model]), n_classes)
         for model in p.models
     }
-    reliability_diagrams(
+    plot_reliability(
         arrays,
         snakemake.output[0],
         n_bins=p.n_bins,

@@ -3,13 +3,15 @@
 import pandas as pd
 from job import run
 
-from moe.plots import accuracy_vs_ece, fit_times
+from moe.plots import plot_accuracy_vs_ece, plot_fit_times
 
 
 def main(snakemake):
     pooled = pd.concat([pd.read_csv(path) for path in snakemake.input.pooled], ignore_index=True)
-    accuracy_vs_ece(pooled, snakemake.output.accuracy_vs_ece, reference=snakemake.params.reference)
-    fit_times(pd.read_csv(snakemake.input.fit_times), snakemake.output.fit_times)
+    plot_accuracy_vs_ece(
+        pooled, snakemake.output.accuracy_vs_ece, reference=snakemake.params.reference
+    )
+    plot_fit_times(pd.read_csv(snakemake.input.fit_times), snakemake.output.fit_times)
 
 
 run(main, snakemake)  # noqa: F821

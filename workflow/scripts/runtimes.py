@@ -1,8 +1,8 @@
 """Per-rule wall time, CPU time and memory of the run, from the benchmark files."""
 
+from benchmark_files import runtime_summary
 from job import run
 
-from moe.evaluate import runtime_summary
 from moe.io import atomic_to_csv
 
 
