@@ -6,12 +6,18 @@ Run:  snakemake --cores 2                      (pinned URLs)
 See README.md and config/README.md.
 """
 
+from pathlib import Path
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The full run's settings, unless --configfile names others: then those files
+# plus the schema's defaults make the configuration, from any directory.
+if not workflow.overwrite_configfiles:
+
+    configfile: Path(workflow.basedir, "config", "config.yaml")
 
 
 validate(config, "workflow/schemas/config.schema.yaml")

@@ -3,7 +3,9 @@
 Every writer goes through :func:`atomic_path`: the content is written to a
 temporary file in the destination's folder and renamed into place only when the
 write finished, so an interrupted or failing job never leaves a partial output
-that a later run would mistake for a finished one.
+that a later run would mistake for a finished one. Outputs get the mode an
+ordinary ``open`` would give them (0666 less the umask), so results and the data
+cache are readable by the group and others on a shared machine.
 """
 
 from __future__ import annotations
@@ -27,7 +29,22 @@ __all__ = [
     "save_matrix",
     "load_matrix",
     "read_json",
+    "concat_csv",
 ]
+
+
+def _umask() -> int:
+    """The process umask, read without changing it (other threads may be creating files)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # not Linux: the only portable read is set-and-restore
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
@@ -54,7 +71,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(
         prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent
     )
-    os.close(fd)
+    try:
+        # mkstemp creates 0600 files; give the output the mode open() would
+        os.fchmod(fd, 0o666 & ~_umask())
+    finally:
+        os.close(fd)
     tmp = Path(tmp)
     try:
         yield tmp
@@ -83,6 +104,11 @@ def read_json(path: str | os.PathLike):
     """Read a JSON file written by :func:`atomic_write_json`."""
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
+
+
+def concat_csv(paths, **kwargs) -> pd.DataFrame:
+    """Read CSV files (``pandas.read_csv`` keyword arguments) into one frame, in order."""
+    return pd.concat([pd.read_csv(path, **kwargs) for path in paths], ignore_index=True)
 
 
 def atomic_to_csv(frame: pd.DataFrame, path: str | os.PathLike, **kwargs) -> None:

@@ -2,12 +2,14 @@
 
 import hashlib
 import http.server
+import os
 import threading
 
 import pytest
 
 import moe.ppi
 from moe.ppi import DownloadError, download
+from moe.ppi.errors import CacheError
 from moe.ppi.registry import DatasetSpec, RemoteFile
 
 CONTENT = {"one.txt": b"first file\n" * 100, "sub/two.txt": b">x\nACDE\n"}
@@ -144,6 +146,7 @@ def test_retries_with_backoff_then_succeeds(toy, tmp_path, server):
 def test_all_sources_failing_explains_each_and_the_mirror(toy, tmp_path, server):
     server.plan = {"one.txt": [503] * 3}
     waits = []
+    (tmp_path / "empty").mkdir()
     with pytest.raises(DownloadError) as error:
         download(
             "toy",
@@ -192,3 +195,68 @@ def test_unknown_dataset_name_lists_valid_names(tmp_path):
         download("guo", tmp_path)
     with pytest.raises(ValueError, match="guo_yeast, shs27k"):
         moe.ppi.load("yeast", cache_dir=tmp_path)
+
+
+def _mirror_of_everything(tmp_path):
+    mirror = tmp_path / "mirror"
+    for name, data in CONTENT.items():
+        target = mirror / "toy_dir" / "raw" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return mirror
+
+
+def test_a_mirror_that_is_not_a_directory_is_named_before_any_request(toy, tmp_path, server):
+    with pytest.raises(ValueError, match=f"mirror '{tmp_path / 'nowhere'}' is not a directory"):
+        download("toy", tmp_path / "cache", mirror=tmp_path / "nowhere")
+    assert server.hits == []
+
+
+def _assert_blames_the_cache(error, path, reason, server):
+    message = str(error.value)
+    assert f"cannot write the cache file {path}" in message and reason in message
+    assert "mirror" not in message  # the mirror was fine
+    assert server.hits == []  # no URL attempt: it would fail the same way
+
+
+def test_a_cache_that_cannot_be_created_is_blamed(toy, tmp_path, server):
+    (tmp_path / "file").write_text("in the way")
+    cache = tmp_path / "file" / "cache"
+    with pytest.raises(CacheError) as error:
+        download("toy", cache, mirror=_mirror_of_everything(tmp_path))
+    _assert_blames_the_cache(error, cache / "toy_dir" / "raw" / "one.txt", "Not a directory", server)
+
+
+def test_a_read_only_cache_is_blamed(toy, tmp_path, server, tmpfs):
+    cache = tmpfs("cache", size_kb=64, read_only=True)
+    with pytest.raises(CacheError) as error:
+        download("toy", cache, mirror=_mirror_of_everything(tmp_path))
+    _assert_blames_the_cache(
+        error, cache / "toy_dir" / "raw" / "one.txt", "Read-only file system", server
+    )
+
+
+def test_a_full_cache_disk_is_blamed_and_leaves_nothing(toy, tmp_path, server, tmpfs):
+    cache = tmpfs("cache", size_kb=64)
+    (cache / "toy_dir" / "raw").mkdir(parents=True)
+    with open(cache / "ballast", "wb", buffering=0) as fill:
+        try:
+            while True:
+                fill.write(b"\0" * 4096)
+        except OSError:
+            pass
+    with pytest.raises(CacheError) as error:
+        download("toy", cache, mirror=_mirror_of_everything(tmp_path))
+    _assert_blames_the_cache(
+        error, cache / "toy_dir" / "raw" / "one.txt", "No space left on device", server
+    )
+    assert _leftovers(cache) == []
+
+
+def test_cached_files_are_readable_by_others_under_umask_0022(toy, tmp_path, server):
+    old = os.umask(0o022)
+    try:
+        paths = download("toy", tmp_path / "cache")
+    finally:
+        os.umask(old)
+    assert {path.stat().st_mode & 0o777 for path in paths.values()} == {0o644}

@@ -8,7 +8,14 @@ import pytest
 
 import moe.ppi
 from moe.ppi import DataFormatError
-from moe.ppi.parse import check_pairs, parse_guo_yeast, parse_shs27k, read_fasta
+from moe.ppi.parse import (
+    check_pairs,
+    parse_guo_yeast,
+    parse_shs27k,
+    read_actions,
+    read_fasta,
+    read_sequence_table,
+)
 from moe.ppi.registry import DatasetSpec, RemoteFile
 
 SEQ = {"D1": "MKVLA", "D2": "GGSWT", "D3": "PPCDE", "D4": "HIKLM", "D5": "NQRST"}
@@ -225,3 +232,32 @@ def test_unknown_mode_and_bad_sequence_table(tmp_path):
     paths = _shs_paths(tmp_path, sequences="S1\tMKV\nS1\tMKV\n")
     with pytest.raises(DataFormatError, match="line 2: protein S1 appears twice"):
         parse_shs27k(paths)
+
+
+def test_text_that_is_not_ascii_names_the_file_and_line(tmp_path):
+    latin1 = tmp_path / "latin1.fasta"
+    latin1.write_bytes(b">D1|sw:P0\nMKVLA\n>D2|sw:P0 caf\xe9\nGGSWT\n")
+    with pytest.raises(DataFormatError, match=rf"{latin1}, line 3: byte 0xe9 is not ASCII"):
+        read_fasta(latin1)
+    table = tmp_path / "sequences.tsv"
+    table.write_bytes(b"P1\tMKVLA\nP2\tGG\xffSWT\n")
+    with pytest.raises(DataFormatError, match=rf"{table}, line 2: byte 0xff is not ASCII"):
+        read_sequence_table(table)
+
+
+def test_a_stray_quote_is_a_bad_value_not_a_quoted_field(tmp_path):
+    # csv quoting would join the lines up to the next quote and blame a wrong record
+    table = tmp_path / "sequences.tsv"
+    table.write_text('P1\t"MKVLA\nP2\tGGSWT\n')
+    with pytest.raises(DataFormatError, match=rf"{table}, line 1 \(P1\): characters \['\"'\]"):
+        read_sequence_table(table)
+    actions = tmp_path / "actions.tsv"
+    actions.write_text('item_id_a\titem_id_b\tmode\nP1\t"P2\tbinding\nP2\tP3\tbinding\n')
+    assert read_actions(actions)["item_id_b"].tolist() == ['"P2', "P3"]  # two rows, as written
+
+
+def test_an_empty_actions_file_names_the_file(tmp_path):
+    empty = tmp_path / "actions.tsv"
+    empty.write_text("")
+    with pytest.raises(DataFormatError, match=rf"{empty}: empty file"):
+        read_actions(empty)

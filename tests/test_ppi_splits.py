@@ -133,3 +133,10 @@ def test_read_rejects_a_bad_file(tmp_path):
     path.write_text("pair_index\tfold\trole\tcomponent\n0\t0\tvalidate\t\n")
     with pytest.raises(DataFormatError, match="role"):
         splits.read_folds(path)
+
+
+def test_random_kfold_refuses_more_folds_than_the_smallest_class():
+    labels = ["a"] * 10 + ["b"] * 3
+    with pytest.raises(ValueError, match="n_splits=4 is more than the 3 pairs of class 'b'"):
+        splits.random_kfold(labels, n_splits=4)
+    assert len(splits.random_kfold(labels, n_splits=3)) == 3

@@ -1,11 +1,14 @@
-"""The Snakemake workflow: dry-runs, lint, schema errors, a fake SLURM, one end-to-end run.
+"""The Snakemake workflow: dry-runs, lint, schema errors, one end-to-end run (SLURM: test_slurm.py).
 
 Every run works in a temporary directory (``--directory``), so nothing lands
-in the repository's results/.
+in the repository's results/. Snakemake is started from pytest's own working
+directory, as a user would start it, so a relative mirror (``MOE_DATA_MIRROR``)
+is passed on unchanged and resolved by the workflow itself.
 """
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -28,8 +31,9 @@ SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 SLURM_PROFILE = REPO / "workflow" / "profiles" / "slurm"
 
 
-def snakemake(workdir, *args, configfiles=(CONFIG,), env=None, timeout=600):
-    """Run Snakemake on the repository's Snakefile in ``workdir``."""
+def snakemake(workdir, *args, configfiles=(CONFIG,), env=None, timeout=600, cwd=None):
+    """Run Snakemake on the repository's Snakefile in ``workdir``, started from
+    ``cwd`` (default: the directory pytest runs in)."""
     command = [
         sys.executable, "-m", "snakemake",
         "--snakefile", str(REPO / "Snakefile"),
@@ -38,7 +42,7 @@ def snakemake(workdir, *args, configfiles=(CONFIG,), env=None, timeout=600):
         *args,
     ]
     result = subprocess.run(
-        command, cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout
+        command, cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout
     )
     result.output = result.stdout + result.stderr
     return result
@@ -116,15 +120,6 @@ def test_schema_model_names_match_the_registry():
     assert set(schema["properties"]["models"]["properties"]["settings"]["properties"]) == set(MODELS)
 
 
-def test_workflow_conventions_match_the_registry():
-    # common.smk derives a calibrated model's base from its name, and only the
-    # probe skips the feature matrix
-    for name, spec in MODELS.items():
-        if spec.calibration is not None:
-            assert name == f"{spec.base}_{spec.calibration}"
-    assert {n for n, s in MODELS.items() if s.inputs == "proteins"} == {"probe"}
-
-
 def _schema_keys(node, out):
     for key, sub in (node.get("properties") or {}).items():
         out.add(key)
@@ -158,6 +153,12 @@ def test_config_readme_documents_every_key():
         ({"pca_dims": 8}, "('pca_dims' was unexpected)"),
         ({"models": {"run": ["logreg"], "reference": "moe_mm_dsc"}},
          "models.reference='moe_mm_dsc' must be one of models.run"),
+        # pass the schema, cannot work: stopped before any job, naming the key
+        ({"pca_dim": 100000}, "config: pca_dim=100000 is more than the 334 features"),
+        ({"n_folds": 200}, "config: data.guo_yeast.max_pairs=300 leaves fewer than two pairs"
+                           " per fold for n_folds=200"),
+        ({"cache_dir": str(REPO / "Snakefile")},
+         f"config: cache_dir={str(REPO / 'Snakefile')!r} exists and is not a directory"),
     ],
 )
 def test_invalid_config_fails_before_any_job(tmp_path, override, message):
@@ -168,69 +169,87 @@ def test_invalid_config_fails_before_any_job(tmp_path, override, message):
     assert not any((tmp_path / d).exists() for d in ("resources", "results", "logs"))
 
 
+def test_missing_mirror_is_named_before_any_job(tmp_path):
+    # relative to the directory snakemake is started from, not to --directory
+    start = tmp_path / "start"
+    start.mkdir()
+    result = snakemake(
+        tmp_path / "work", "--cores", "1", "--config", "mirror=../missing",
+        configfiles=(TEST_CONFIG,), cwd=start,
+    )
+    assert result.returncode != 0
+    assert f"config: mirror={str(tmp_path / 'missing')!r} is not a directory" in result.output
+    assert not (tmp_path / "work" / "resources").exists()
+
+
+def _copy_of_the_repository(dest):
+    """The files a user's clone needs to run the workflow (the package is installed)."""
+    dest.mkdir()
+    for name in ("Snakefile", "workflow", "config", "profiles"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name)
+        else:
+            shutil.copy2(source, dest / name)
+    return dest
+
+
+def _planned_fits(output):
+    """(wildcards, runtime, mem_mb) of every planned fit job of a dry-run."""
+    return sorted(
+        re.findall(
+            r"rule fit:\n(?:    .*\n)*?    wildcards: (.*)\n"
+            r"    resources: .*runtime=(\d+), mem_mb=(\d+),",
+            output,
+        )
+    )
+
+
+def test_configfile_alone_gives_the_schema_defaults_from_any_directory(tmp_path):
+    from snakemake.utils import validate
+
+    defaults = {}
+    validate(defaults, str(SCHEMA))  # fills every default
+    fit_resources = defaults["resources"]["default"]
+    # the check can fail: the full run asks more for its fits than the default
+    full = yaml.safe_load(CONFIG.read_text())
+    assert full["resources"]["fit"] != fit_resources and "fit" not in defaults["resources"]
+    expected = sorted(
+        (f"dataset=guo_yeast, split={split}, model={model}",
+         str(fit_resources["runtime"]), str(fit_resources["mem_mb"]))
+        for split in defaults["splits"] for model in defaults["models"]["run"]
+    )
+    clone = _copy_of_the_repository(tmp_path / "clone")
+    mine = write_yaml(tmp_path / "mine.yaml", {"datasets": ["guo_yeast"]})
+    # from the repository's root, without --snakefile or --directory
+    root = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--dry-run", "--configfile", str(mine)],
+        cwd=clone, capture_output=True, text=True, timeout=600,
+    )
+    assert root.returncode == 0, root.stdout + root.stderr
+    assert _planned_fits(root.stdout + root.stderr) == expected
+    # from elsewhere, the same plan
+    elsewhere = snakemake(tmp_path / "work", "--dry-run", configfiles=(mine,), cwd=tmp_path)
+    assert elsewhere.returncode == 0, elsewhere.output
+    assert _planned_fits(elsewhere.output) == expected
+
+
 # -- runs on the real data ------------------------------------------------------
 
-SHIMS = {
-    "sbatch": r"""#!/bin/bash
-# record the call, run the --wrap command at once, print a job id
-state="$FAKE_SLURM_DIR"
-echo "$*" >> "$state/sbatch_calls.txt"
-id=$(( $(cat "$state/next_id" 2>/dev/null || echo 1000) + 1 ))
-echo "$id" > "$state/next_id"
-cmd=""; out=/dev/null; dir="$PWD"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --wrap=*) cmd="${1#--wrap=}" ;;
-    --output) out="$2"; shift ;;
-    -D) dir="$2"; shift ;;
-  esac
-  shift
-done
-( cd "$dir" && SLURM_JOB_ID="$id" bash -c "$cmd" ) > "${out//%j/$id}" 2>&1
-if [ $? -eq 0 ]; then echo "$id|COMPLETED"; else echo "$id|FAILED"; fi >> "$state/jobs.txt"
-echo "$id"
-""",
-    "sacct": r"""#!/bin/bash
-# job states for the status query (--name); nothing for account look-ups
-case " $* " in *" --name "*) cat "$FAKE_SLURM_DIR/jobs.txt" 2>/dev/null ;; esac
-exit 0
-""",
-    "srun": r"""#!/bin/bash
-while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do shift; done
-exec "$@"
-""",
-    "scontrol": "#!/bin/bash\necho 'MinJobAge = 300 sec'\necho 'MaxArraySize = 1001'\n",
-    "sinfo": "#!/bin/bash\necho PARTITION\necho 'debug*'\n",
-}
-
-
 @pytest.mark.data
-def test_slurm_profile_submits_per_rule_resources(tmp_path, data_mirror):
-    shims = tmp_path / "bin"
-    shims.mkdir()
-    for name, text in SHIMS.items():
-        (shims / name).write_text(text)
-        (shims / name).chmod(0o755)
-    work = tmp_path / "work"
-    work.mkdir()
-    # distinctive requests for the features rule, from the config
-    extra = write_yaml(tmp_path / "resources.yaml", {"resources": {"features": {"mem_mb": 1234, "runtime": 7}}})
-    env = {**os.environ, "PATH": f"{shims}{os.pathsep}{os.environ['PATH']}", "FAKE_SLURM_DIR": str(tmp_path)}
-    target = "results/ppi/predictions/guo_yeast/random/logreg/fold0.csv"
+def test_relative_mirror_and_cache_resolve_against_the_start_directory(tmp_path, data_mirror):
+    start = tmp_path / "start"
+    start.mkdir()
+    mirror = os.path.relpath(data_mirror.resolve(), start)
+    target = "resources/guo_yeast/dataset.json"
     result = snakemake(
-        work, "--workflow-profile", str(SLURM_PROFILE),
-        "--slurm-init-seconds-before-status-checks", "1",
-        "--config", f"mirror={data_mirror}", "--", target,
-        configfiles=(TEST_CONFIG, extra), env=env, timeout=300,
+        tmp_path / "work", "--cores", "1", "--config", f"mirror={mirror}", "cache_dir=cache",
+        "--", target, configfiles=(TEST_CONFIG,), cwd=start,
     )
-    assert result.returncode == 0, result.output
-    assert (work / target).exists()
-    calls = (tmp_path / "sbatch_calls.txt").read_text().splitlines()
-    by_rule = {re.search(r"--comment rule_(\w+?)_wildcards", c).group(1): c for c in calls}
-    assert set(by_rule) == {"features", "fit"}  # download and splits are local rules
-    assert "-t 7 --mem 1234" in by_rule["features"] and "--cpus-per-task=1" in by_rule["features"]
-    # from the profile's set-resources and set-threads
-    assert "-t 60 --mem 6000" in by_rule["fit"] and "--cpus-per-task=2" in by_rule["fit"]
+    assert result.returncode == 0, result.output[-3000:]
+    assert (tmp_path / "work" / target).is_file()
+    assert (start / "cache" / "guo_yeast_core" / "raw").is_dir()
+    assert not (tmp_path / "work" / "cache").exists()
 
 
 @pytest.fixture(scope="module")
@@ -352,10 +371,26 @@ def test_e2e_rerun_is_a_no_op_and_a_setting_reruns_only_its_model(e2e, tmp_path)
 
 
 @pytest.mark.data
+def test_e2e_n_folds_is_checked_against_prepared_data_before_any_job(e2e, tmp_path):
+    work, mirror = e2e
+    labels = pd.read_csv(work / "resources/shs27k/pairs.tsv", sep="\t")["label"]
+    smallest = int(labels.value_counts().min())
+    assert 2 * (smallest + 1) <= 300  # the static check (two pairs per fold) passes
+    bad = write_yaml(tmp_path / "bad.yaml", {"n_folds": smallest + 1})
+    before = sorted(p.stat().st_mtime_ns for p in (work / "resources").rglob("*"))
+    result = snakemake(work, "--cores", "1", "--config", mirror, configfiles=(TEST_CONFIG, bad))
+    assert result.returncode != 0
+    assert f"config: n_folds={smallest + 1} is more than the {smallest} pairs of class" in result.output
+    assert sorted(p.stat().st_mtime_ns for p in (work / "resources").rglob("*")) == before
+
+
+@pytest.mark.data
 def test_e2e_failing_job_keeps_its_log_and_leaves_no_output(e2e, tmp_path):
     work, mirror = e2e
     target = "results/ppi/predictions/shs27k/random/logreg/fold0.csv"
-    bad = write_yaml(tmp_path / "bad.yaml", {"pca_dim": 100000})  # more than the features
+    # at most the 334 features, so it passes the checks made before any job, but
+    # more than the 150 training pairs of a fold
+    bad = write_yaml(tmp_path / "bad.yaml", {"pca_dim": 300})
     result = snakemake(work, "--cores", "1", "--config", mirror, "--", target,
                        configfiles=(TEST_CONFIG, bad))
     assert result.returncode != 0

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from moe.io import atomic_path
-from .errors import DownloadError
+from .errors import CacheError, DownloadError
 from .registry import DatasetSpec, RemoteFile, get_spec
 
 logger = logging.getLogger("moe.ppi")
@@ -28,6 +28,22 @@ _CHUNK = 1 << 20
 
 class _ChecksumMismatch(Exception):
     """A source delivered bytes whose sha256 is not the pinned one."""
+
+
+class _SourceError(Exception):
+    """Reading a source failed (kept apart from the cache's own OSErrors)."""
+
+
+def _read(source: BinaryIO) -> bytes:
+    try:
+        return source.read(_CHUNK)
+    except OSError as error:
+        raise _SourceError(error) from error
+
+
+def _cache_error(path: Path, error: OSError) -> CacheError:
+    reason = error.strerror or str(error)
+    return CacheError(f"cannot write the cache file {path} (cache_dir): {reason}")
 
 
 def sha256_of(path: str | os.PathLike) -> str:
@@ -40,18 +56,25 @@ def sha256_of(path: str | os.PathLike) -> str:
 
 
 def _copy_verified(source: BinaryIO, dest: Path, file: RemoteFile, origin: str) -> None:
-    """Stream ``source`` to ``dest`` atomically, failing on a sha256 mismatch."""
+    """Stream ``source`` to ``dest`` atomically, failing on a sha256 mismatch.
+
+    An OSError here is the cache's (creating, writing or renaming under
+    ``dest``'s folder: permission, full disk): a CacheError naming the path.
+    """
     digest = hashlib.sha256()
-    with atomic_path(dest) as tmp:
-        with open(tmp, "wb") as out:
-            for chunk in iter(lambda: source.read(_CHUNK), b""):
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != file.sha256:
-            raise _ChecksumMismatch(
-                f"sha256 mismatch for {file.path} from {origin}: "
-                f"expected {file.sha256}, got {digest.hexdigest()}"
-            )
+    try:
+        with atomic_path(dest) as tmp:
+            with open(tmp, "wb") as out:
+                for chunk in iter(lambda: _read(source), b""):
+                    digest.update(chunk)
+                    out.write(chunk)
+            if digest.hexdigest() != file.sha256:
+                raise _ChecksumMismatch(
+                    f"sha256 mismatch for {file.path} from {origin}: "
+                    f"expected {file.sha256}, got {digest.hexdigest()}"
+                )
+    except OSError as error:
+        raise _cache_error(dest, error) from error
 
 
 def _from_mirror(path: Path, dest: Path, file: RemoteFile) -> None:
@@ -92,7 +115,7 @@ def _fetch(
             return
         except FileNotFoundError:
             failures.append(f"mirror {mirror_file}: no such file")
-        except (OSError, _ChecksumMismatch) as error:
+        except (OSError, _SourceError, _ChecksumMismatch) as error:
             failures.append(f"mirror {mirror_file}: {error}")
     attempts: list[str] = []
     for attempt in range(1, retries + 1):
@@ -100,7 +123,7 @@ def _fetch(
             _from_url(url, dest, file, timeout)
             logger.info("%s: %s downloaded from %s", spec.name, file.path, url)
             return
-        except (OSError, _ChecksumMismatch) as error:
+        except (OSError, _SourceError, _ChecksumMismatch) as error:
             # URLError, HTTPError and socket timeouts are all OSError subclasses.
             attempts.append(f"attempt {attempt}/{retries}: {error}")
             if _is_permanent(error) or attempt == retries:
@@ -163,15 +186,21 @@ def download(
     Raises
     ------
     ValueError
-        Unknown dataset name, or ``retries`` < 1.
+        Unknown dataset name, ``retries`` < 1, or a ``mirror`` that is not a
+        directory (checked before any request).
     DownloadError
         When no source delivered a file with the pinned sum; the message names
         the file, every source tried and why it failed (a sha256 mismatch gives
         both sums), and how to use a mirror.
+    CacheError
+        A DownloadError raised at once when ``dest_dir`` cannot hold a file
+        (permission, full disk, a file in the way); the message names the path.
     """
     spec = get_spec(name)
     if retries < 1:
         raise ValueError(f"retries must be at least 1, got {retries}")
+    if mirror is not None and not Path(mirror).is_dir():
+        raise ValueError(f"mirror {str(mirror)!r} is not a directory")
     urls = dict(urls or {})
     unknown = sorted(set(urls) - {file.path for file in spec.files})
     if unknown:
@@ -179,10 +208,15 @@ def download(
     paths: dict[str, Path] = {}
     for file in spec.files:
         dest = spec.mirror_path(dest_dir, file)
-        if dest.is_file():
-            if sha256_of(dest) == file.sha256:
+        try:
+            present = dest.is_file()
+            if present and sha256_of(dest) == file.sha256:
                 paths[file.path] = dest
                 continue
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise CacheError(f"cannot read the cache file {dest} (cache_dir): {reason}") from error
+        if present:
             logger.warning(
                 "%s: cached %s has a wrong sha256; fetching it again", name, dest
             )

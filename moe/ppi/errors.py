@@ -7,3 +7,10 @@ class DownloadError(RuntimeError):
 
 class DataFormatError(ValueError):
     """A data file, or a table built from one, does not have the expected form."""
+
+
+class CacheError(DownloadError):
+    """The cache folder cannot hold a file (permission, full disk, not a folder).
+
+    Raised at once: another source or a retry would fail the same way.
+    """

@@ -33,6 +33,7 @@ pair must have a non-empty sequence.
 from __future__ import annotations
 
 import csv
+import io
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -114,6 +115,20 @@ def _listed(items) -> str:
     return text
 
 
+def _read_ascii(path: Path) -> str:
+    """The text of ``path``; a byte outside ASCII is a DataFormatError naming the
+    file and line (the upstream files are plain ASCII; another encoding means a
+    corrupt or substituted file)."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("ascii")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise DataFormatError(
+            f"{path}, line {line}: byte {raw[error.start]:#04x} is not ASCII text"
+        ) from None
+
+
 def check_sequence(sequence: str, where: str) -> str:
     """Upper-case ``sequence`` and check its letters; ``where`` names it in errors."""
     sequence = sequence.strip().upper()
@@ -136,25 +151,23 @@ def read_fasta(path: str | Path) -> list[tuple[str, str]]:
     Raises
     ------
     DataFormatError
-        If the file does not start with a header, a record has an empty id or
-        sequence, or a sequence holds letters outside the accepted alphabet;
-        the message names the file and the record.
+        If the file is not ASCII text, does not start with a header, a record
+        has an empty id or sequence, or a sequence holds letters outside the
+        accepted alphabet; the message names the file and the record or line.
     """
     path = Path(path)
-    with open(path, encoding="ascii", errors="replace") as handle:
-        first = handle.read(1)
-        if first != ">":
-            raise DataFormatError(
-                f"{path}: not FASTA (the first character is {first!r}, not '>')"
-            )
-        handle.seek(0)
-        records = []
-        for number, record in enumerate(SeqIO.parse(handle, "fasta"), start=1):
-            protein = record.id.split("|")[0]
-            where = f"{path}, record {number} ({record.id or 'no id'})"
-            if not protein:
-                raise DataFormatError(f"{where}: empty protein id in the header")
-            records.append((protein, check_sequence(str(record.seq), where)))
+    text = _read_ascii(path)
+    if not text.startswith(">"):
+        raise DataFormatError(
+            f"{path}: not FASTA (the first character is {text[:1]!r}, not '>')"
+        )
+    records = []
+    for number, record in enumerate(SeqIO.parse(io.StringIO(text), "fasta"), start=1):
+        protein = record.id.split("|")[0]
+        where = f"{path}, record {number} ({record.id or 'no id'})"
+        if not protein:
+            raise DataFormatError(f"{where}: empty protein id in the header")
+        records.append((protein, check_sequence(str(record.seq), where)))
     return records
 
 
@@ -274,24 +287,26 @@ def read_sequence_table(path: str | Path) -> dict[str, str]:
     Raises
     ------
     DataFormatError
-        Naming the file and line for a wrong field count, an empty id or
-        sequence, a bad letter, or a repeated id.
+        Naming the file and line for text that is not ASCII, a wrong field
+        count, an empty id or sequence, a bad letter (a quote included: quotes
+        have no meaning in this format), or a repeated id.
     """
     path = Path(path)
     sequences: dict[str, str] = {}
-    with open(path, newline="", encoding="ascii", errors="replace") as handle:
-        for line_number, row in enumerate(csv.reader(handle, delimiter="\t"), start=1):
-            where = f"{path}, line {line_number}"
-            if len(row) != 2:
-                raise DataFormatError(
-                    f"{where}: expected 2 tab-separated fields (id, sequence), got {len(row)}"
-                )
-            protein = row[0].strip()
-            if not protein:
-                raise DataFormatError(f"{where}: empty protein id")
-            if protein in sequences:
-                raise DataFormatError(f"{where}: protein {protein} appears twice")
-            sequences[protein] = check_sequence(row[1], f"{where} ({protein})")
+    lines = io.StringIO(_read_ascii(path), newline="")
+    rows = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+    for line_number, row in enumerate(rows, start=1):
+        where = f"{path}, line {line_number}"
+        if len(row) != 2:
+            raise DataFormatError(
+                f"{where}: expected 2 tab-separated fields (id, sequence), got {len(row)}"
+            )
+        protein = row[0].strip()
+        if not protein:
+            raise DataFormatError(f"{where}: empty protein id")
+        if protein in sequences:
+            raise DataFormatError(f"{where}: protein {protein} appears twice")
+        sequences[protein] = check_sequence(row[1], f"{where} ({protein})")
     if not sequences:
         raise DataFormatError(f"{path}: no sequences")
     return sequences
@@ -303,11 +318,22 @@ def read_actions(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     DataFormatError
-        Naming the file and the missing column, the lines with empty fields
-        (a truncated last line, for example), or the unknown modes.
+        Naming the file for an empty file or text that is not a table, and the
+        missing column, the lines with empty fields (a truncated last line, for
+        example), or the unknown modes.
     """
     path = Path(path)
-    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    text = _read_ascii(path)
+    if not text.strip():
+        raise DataFormatError(f"{path}: empty file (expected a header line and pairs)")
+    try:
+        # quotes have no meaning in this format: a stray one is a bad value, not a field
+        table = pd.read_csv(
+            io.StringIO(text), sep="\t", dtype=str, keep_default_na=False,
+            quoting=csv.QUOTE_NONE,
+        )
+    except pd.errors.ParserError as error:
+        raise DataFormatError(f"{path}: not a tab-separated table: {error}") from None
     required = ["item_id_a", "item_id_b", "mode"]
     missing = [column for column in required if column not in table.columns]
     if missing:

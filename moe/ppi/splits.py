@@ -124,10 +124,22 @@ def random_kfold(
     -------
     list of Fold
         Test sets partition ``range(n_pairs)``; each train set is the complement.
+
+    Raises
+    ------
+    ValueError
+        If a class has fewer pairs than ``n_splits``.
     """
     labels = _labels(labels)
     if pairs is not None and len(pairs) != len(labels):
         raise ValueError(f"pairs has {len(pairs)} rows but labels has {len(labels)}")
+    classes, counts = np.unique(labels, return_counts=True)
+    if n_splits > counts.min():
+        # a fold without a class gives a training part without it: every model fails later
+        raise ValueError(
+            f"n_splits={n_splits} is more than the {counts.min()} pairs of class "
+            f"{classes[counts.argmin()].item()!r}: some folds would lack that class"
+        )
     splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     folds = []
     for train, test in splitter.split(np.zeros(len(labels)), labels):

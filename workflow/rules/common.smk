@@ -1,5 +1,17 @@
 # Shared settings, paths and helpers of the workflow.
 
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+import psutil
+
+import moe.io
+import moe.ppi
+from moe.baselines import MODELS as MODEL_SPECS
+
 ENV = "../../envs/moe.yaml"
 
 DATASETS = config["datasets"]
@@ -11,7 +23,155 @@ if REFERENCE not in MODELS:
     raise ValueError(
         f"config: models.reference={REFERENCE!r} must be one of models.run {MODELS}"
     )
-CALIBRATION_SUFFIXES = ("_isotonic", "_temperature")
+
+# the schema's default, inside the working directory
+DEFAULT_CACHE_DIR = "resources/data"
+
+
+class ConfigError(ValueError):
+    """A setting that passes the schema but cannot work; raised before any job."""
+
+
+def invocation_dir():
+    """The directory Snakemake was started from.
+
+    ``--directory`` changes into the working directory before this file is read
+    and Snakemake keeps the directory it left only in the API object that reads
+    this file, which is therefore on the call stack.
+    """
+    if workflow.overwrite_workdir is None:
+        return Path.cwd()
+    frame = sys._getframe()
+    while frame is not None:
+        handler = getattr(frame.f_locals.get("self"), "_workdir_handler", None)
+        if getattr(handler, "olddir", None) is not None:
+            return Path(handler.olddir)
+        frame = frame.f_back
+    raise ConfigError(
+        "cannot tell which directory snakemake was started from (--directory); "
+        "give mirror and cache_dir as absolute paths"
+    )
+
+
+def resolve_paths():
+    """Resolve the path settings a user gives against the directory they ran the
+    command from (not the working directory), once, before any job; a mirror that
+    is not a directory is reported here, before any download or network attempt.
+    The default ``cache_dir`` stays inside the working directory."""
+    for key in ("mirror", "cache_dir"):
+        value = config[key]
+        if value is None or (key == "cache_dir" and value == DEFAULT_CACHE_DIR):
+            continue
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            path = invocation_dir() / path
+        config[key] = os.path.normpath(path)
+    mirror = config["mirror"]
+    if mirror is not None and not Path(mirror).is_dir():
+        raise ConfigError(f"config: mirror={mirror!r} is not a directory")
+    cache = Path(config["cache_dir"])
+    if cache.exists() and not cache.is_dir():
+        raise ConfigError(
+            f"config: cache_dir={str(cache)!r} exists and is not a directory"
+        )
+
+
+def n_features():
+    """Columns of the feature matrix the settings give (the encodings of one
+    dummy pair), known before any data is read."""
+    features = config["features"]
+    dummy = "ACDEFGHIKLMNPQRSTVWY" * (features["max_lag"] // 20 + 2)
+    proteins = moe.ppi.protein_features(
+        {"a": dummy, "b": dummy},
+        encodings=features["encodings"],
+        max_lag=features["max_lag"],
+    )
+    pair = pd.DataFrame({"protein_a": ["a"], "protein_b": ["b"]})
+    combined = moe.ppi.pair_features(pair, proteins, combine=features["combine"])
+    return combined.shape[1]
+
+
+def check_settings():
+    """Settings the schema accepts but the data cannot satisfy, before any job.
+
+    ``n_folds`` is checked against the smallest class of each dataset already
+    prepared with the same ``max_pairs`` and ``label_rule`` (a resumed or
+    repeated run); a first run checks it in the splits job.
+    """
+    uses_pca = config["selection"]["enabled"] or any(
+        MODEL_SPECS[m].preprocessing == "pca" for m in MODELS
+    )
+    width = n_features()
+    if uses_pca and config["pca_dim"] > width:
+        raise ConfigError(
+            f"config: pca_dim={config['pca_dim']} is more than the {width} features "
+            f"that features.encodings, features.max_lag and features.combine give"
+        )
+    for dataset in DATASETS:
+        max_pairs = dataset_option(dataset, "max_pairs")
+        if max_pairs is not None and max_pairs < 2 * config["n_folds"]:
+            raise ConfigError(
+                f"config: data.{dataset}.max_pairs={max_pairs} leaves fewer than two "
+                f"pairs per fold for n_folds={config['n_folds']}"
+            )
+        smallest = smallest_class(dataset)
+        if smallest is not None and smallest[1] < config["n_folds"]:
+            raise ConfigError(
+                f"config: n_folds={config['n_folds']} is more than the {smallest[1]} "
+                f"pairs of class {smallest[0]!r} in {dataset}"
+            )
+
+
+def smallest_class(dataset):
+    """(class, pairs) of the smallest class of a dataset already prepared with
+    the current settings, else None."""
+    folder = Path(DATA.format(dataset=dataset))
+    try:
+        info = moe.io.read_json(folder / "dataset.json")
+        labels = pd.read_csv(folder / "pairs.tsv", sep="\t", usecols=["label"])["label"]
+    except (OSError, ValueError, KeyError):
+        return None
+    if any(
+        info.get(key) != dataset_option(dataset, key)
+        for key in ("max_pairs", "label_rule")
+    ):
+        return None
+    counts = labels.value_counts()
+    return str(counts.idxmin()), int(counts.min())
+
+
+DRIVER_RECORD = Path(".snakemake", "moe_driver")
+
+
+def driver_alive(record):
+    """Whether the driver written to ``record`` ("pid start-time") still runs."""
+    try:
+        pid, started = record.read_text().split()
+        return psutil.Process(int(pid)).create_time() == float(started)
+    except (OSError, ValueError, psutil.Error):
+        return False
+
+
+def clear_stale_locks():
+    """Let the same command resume a run whose driver was killed.
+
+    Snakemake's directory lock outlives a driver killed by SIGKILL, SIGTERM,
+    the OOM killer or a lost session, and then refuses every later run. Each
+    run records its driver; a lock whose driver is gone is removed, and a live
+    run's lock is kept, so two runs in one directory are still refused.
+    """
+    if driver_alive(DRIVER_RECORD):
+        return
+    locks = Path(".snakemake", "locks")
+    if locks.exists():
+        shutil.rmtree(locks)
+        print(
+            "Removed the lock left by an interrupted run (its driver is gone).",
+            file=sys.stderr,
+        )
+    driver = psutil.Process()
+    moe.io.atomic_write_text(DRIVER_RECORD, f"{driver.pid} {driver.create_time()!r}\n")
+
 
 DATA = "resources/{dataset}"
 PRED = "results/ppi/predictions/{dataset}/{split}/{model}"
@@ -37,15 +197,14 @@ def dataset_option(dataset, key):
 def fit_settings(model):
     """The settings that determine one model, so that a change reruns exactly it.
 
-    A calibrated model (``<base>_isotonic`` or ``<base>_temperature``) also
-    depends on its base model's settings, passed under ``base``.
+    A calibrated model also depends on its base model's settings (the base
+    named by the model registry, ``moe.baselines.MODELS``), passed under ``base``.
     """
     settings_by_model = config["models"]["settings"]
     settings = dict(settings_by_model.get(model) or {})
-    for suffix in CALIBRATION_SUFFIXES:
-        if model.endswith(suffix):
-            base = model[: -len(suffix)]
-            settings["base"] = dict(settings_by_model.get(base) or {})
+    base = MODEL_SPECS[model].base
+    if base is not None:
+        settings["base"] = dict(settings_by_model.get(base) or {})
     return settings
 
 
@@ -138,7 +297,7 @@ def fit_inputs(wildcards):
         "info": f"resources/{wildcards.dataset}/dataset.json",
         "folds": f"resources/{wildcards.dataset}/splits/{wildcards.split}.tsv",
     }
-    if wildcards.model != "probe":  # the leakage probe reads protein ids only
+    if MODEL_SPECS[wildcards.model].inputs == "features":  # not the leakage probe
         inputs["features"] = f"resources/{wildcards.dataset}/features.npz"
     return inputs
 
@@ -159,3 +318,10 @@ def evaluate_inputs(wildcards):
 
 def evaluation_files(name):
     return expand(f"{EVAL}/{name}", dataset=DATASETS, split=SPLITS, model=MODELS)
+
+
+# Before any job, in the driver only (not in the jobs a cluster executor spawns).
+if workflow.is_main_process:
+    resolve_paths()
+    check_settings()
+    clear_stale_locks()

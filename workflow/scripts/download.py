@@ -6,8 +6,8 @@ import pandas as pd
 from job import run
 
 import moe.ppi
-from moe.evaluate import stratified_subset
 from moe.io import atomic_to_csv, atomic_write_json
+from moe.ppi.subset import stratified_subset
 
 
 def main(snakemake):

@@ -4,12 +4,14 @@ A script does ``from job import run`` and ends with ``run(main, snakemake)``;
 ``main(snakemake)`` does the work by calling :mod:`moe`.
 """
 
+import _thread
 import contextlib
 import logging
+import os
 import sys
+import threading
+import time
 from pathlib import Path
-
-from threadpoolctl import threadpool_limits
 
 # Conda environments built from envs/ hold the dependencies but not this
 # package; then `moe` is imported from the checkout this script belongs to.
@@ -18,15 +20,46 @@ if str(REPOSITORY) not in sys.path:
     sys.path.append(str(REPOSITORY))
 
 
+def _stop_with_starter(period: float = 0.2, grace: float = 10.0) -> None:
+    """End the job when the process that started it (the Snakemake driver) is gone.
+
+    A driver killed by SIGKILL or the OOM killer cannot stop its jobs; left
+    running, they would write outputs for a run that no longer exists, beside the
+    rerun of the same jobs. The job is interrupted (KeyboardInterrupt, so the
+    writers of moe.io remove their temporary files), and ended after ``grace``
+    seconds if it is inside a long native call. An orphan is adopted by init
+    (pid 1), which never starts a job itself.
+    """
+    starter = os.getppid()
+
+    def watch():
+        while os.getppid() == starter != 1:
+            time.sleep(period)
+        _thread.interrupt_main()
+        time.sleep(grace)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="stop-with-driver", daemon=True).start()
+
+
+# At import: the job may spend seconds importing before run() is reached.
+_stop_with_starter()
+
+
 def run(main, snakemake) -> None:
     """Run ``main(snakemake)`` with output and warnings going to the rule's log.
 
-    BLAS and OpenMP pools are capped at the rule's ``threads`` (Snakemake sets
-    the thread variables for script jobs too; this also covers libraries that
-    read them only once). A failure is logged with its traceback and re-raised,
-    so Snakemake marks the job failed and removes its outputs; writers in
-    :mod:`moe.io` never leave partial files.
+    BLAS and OpenMP pools are capped at the rule's ``threads`` by
+    :func:`moe.threads.limit_threads` (Snakemake also sets ``OMP_NUM_THREADS``
+    and the BLAS variables for script jobs, which covers runtimes loaded
+    later); estimators that take a thread count get it from the script
+    (``n_threads=snakemake.threads``). A failure is logged with its traceback
+    and re-raised, so Snakemake marks the job failed and removes its outputs;
+    writers in :mod:`moe.io` never leave partial files. The job stops when its
+    driver dies.
     """
+    from moe.threads import limit_threads
+
     with open(snakemake.log[0], "w", encoding="utf-8") as log, contextlib.redirect_stdout(
         log
     ), contextlib.redirect_stderr(log):
@@ -40,7 +73,7 @@ def run(main, snakemake) -> None:
         logger = logging.getLogger(f"rule.{snakemake.rule}")
         logger.info("wildcards: %s", dict(snakemake.wildcards.items()))
         try:
-            with threadpool_limits(limits=snakemake.threads):
+            with limit_threads(snakemake.threads):
                 main(snakemake)
         except Exception:
             logger.exception("the job failed")
