@@ -1,7 +1,7 @@
 """The synthetic study (docs/method.md, section "Synthetic study"): four experiments, each a tidy table and a figure.
 
 ``run_experiment(name, settings, seed, scale)`` returns a DataFrame; ``plot_experiment(name,
-table, path)`` draws it and ``summarise(name, table)`` writes its summary as Markdown tables.
+table, path)`` draws it and ``summarize(name, table)`` writes its summary as Markdown tables.
 ``SETTINGS["default"][name]`` runs in a few minutes on two cores; ``SETTINGS["paper"][name]``
 (``scale="paper"``) is the larger study the README reports. ``settings`` may give only the keys
 it changes; the rest come from ``SETTINGS[scale][name]``.
@@ -296,7 +296,7 @@ _RUNNERS = {
 
 
 # ---------------------------------------------------------------------------- summaries
-def summarise(name, table) -> str:
+def summarize(name, table) -> str:
     """Markdown tables of an experiment's numbers (what the README reports)."""
     if name == "selection":
         table = table.assign(method=[m if a == 0 else f"{m} (ridge {a:g})"
@@ -373,7 +373,7 @@ def main(argv=None) -> None:
     atomic_to_csv(table, args.out / f"{stem}.csv")
     with atomic_path(args.out / f"{stem}.png") as tmp:
         plot_experiment(args.experiment, table, tmp)
-    summary = summarise(args.experiment, table)
+    summary = summarize(args.experiment, table)
     atomic_write_text(args.out / f"{stem}.md", summary + "\n")
     print(summary)
 

@@ -15,7 +15,7 @@ import pytest
 
 from moe import SGMLMoE
 from moe.bench import (SECTIONS, machine_info, machine_summary, plot_section, resolve_settings,
-                       run_section, summarise_section)
+                       run_section, summarize_section)
 from moe.bench.__main__ import main
 from moe.bench.flexmix import flexmix_loglik, flexmix_parameters, run_flexmix
 from moe.bench.optimum import COLUMNS as OPTIMUM_COLUMNS
@@ -176,7 +176,7 @@ def test_time_to_optimum_targets_the_best_recomputed_loglik(optimum_without_r):
 def test_time_to_optimum_marks_flexmix_not_run_and_counts_it(optimum_without_r):
     flexmix = optimum_without_r[optimum_without_r["method"] == "flexmix"]
     assert (flexmix["outcome"] == "not run").all() and flexmix["seconds_to_target"].isna().all()
-    summary = summarise_section("time_to_optimum", optimum_without_r)
+    summary = summarize_section("time_to_optimum", optimum_without_r)
     row = summary[summary["method"] == "flexmix"].iloc[0]
     assert row["not run"] == 2 and row["reached"] == 0 and np.isnan(row["speedup_vs_flexmix"])
     counted = summary[["reached", "worse", "budget", "failed", "not run"]].sum(axis=1)
@@ -224,7 +224,7 @@ def test_every_section_draws_its_figure(optimum_without_r, tmp_path):
                                    "floor_seconds": [5e-5, 5e-4] * 2, "threads": 1}),
         "time_to_optimum": optimum_without_r,
         "selection_cost": pd.DataFrame({
-            "n": 100, "d": 2, "true_k": 2, "M": 2, "k_bar": 4, "repeat": [0, 0, 1, 1],
+            "n": 100, "d": 2, "K0": 2, "M": 2, "k_bar": 4, "repeat": [0, 0, 1, 1],
             "method": ["overfit + dendrogram", "sweep K=1..4"] * 2, "criterion": ["dsc", "bic"] * 2,
             "seconds": [1.0, 3.0, 1.2, 2.8], "selected_k": [2, 2, 2, 3]}),
         "scale": pd.DataFrame({"n": 10, "d": 2, "K": 2, "M": 2, "threads": 2,
@@ -260,7 +260,7 @@ def test_selection_cost_times_both_paths_on_the_same_data():
     from moe.selection import best_k, sweep
 
     model = {"n_init": 1, "max_iter": 40, "tol": 1e-6}
-    settings = {"n": 300, "d": 2, "true_k": 2, "M": 2, "k_bar": 3, "repeats": 1,
+    settings = {"n": 300, "d": 2, "K0": 2, "M": 2, "k_bar": 3, "repeats": 1,
                 "criteria": ["bic", "aic"], "model": model}
     table = run_section("selection_cost", settings, seed=4)
     assert list(table.columns) == SELECTION_COLUMNS + MACHINE_COLUMNS
@@ -274,5 +274,5 @@ def test_selection_cost_times_both_paths_on_the_same_data():
     for criterion in ("bic", "aic"):
         picked = sweeps.loc[sweeps["criterion"] == criterion, "selected_k"].iloc[0]
         assert picked == best_k(again, criterion)
-    summary = summarise_section("selection_cost", table)
+    summary = summarize_section("selection_cost", table)
     assert summary.loc[summary["criterion"] == "dsc", "time_vs_dendrogram"].iloc[0] == 1.0

@@ -172,8 +172,8 @@ def test_run_experiment_rejects_unknown_names():
         run_experiment("voronoi", {}, 0, scale="huge")
 
 
-def test_summarise_counts_the_replicates_that_select_k0():
-    from moe.synthetic import summarise
+def test_summarize_counts_the_replicates_that_select_k0():
+    from moe.synthetic import summarize
 
     table = pd.DataFrame({
         "setting": "s", "epsilon": 0.0, "K0": 3, "n": [100, 100, 100, 100],
@@ -181,6 +181,6 @@ def test_summarise_counts_the_replicates_that_select_k0():
         "alpha": 0.0, "selected_k": [3, 3, 2, 5], "correct": [True, True, False, False],
         "seconds": 0.1,
     })
-    text = summarise("selection", table)
+    text = summarize("selection", table)
     assert "| bic | 2/2 |" in text and "| dsc:literal | 0/2 |" in text
     assert "| dsc:literal | 3.5 |" in text  # mean selected K of 2 and 5

@@ -33,7 +33,7 @@ _MODULES = {
 DEFAULTS = {name: module.DEFAULTS for name, module in _MODULES.items()}
 QUICK = {name: module.QUICK for name, module in _MODULES.items()}
 
-__all__ = ["SECTIONS", "DEFAULTS", "QUICK", "run_section", "plot_section", "summarise_section",
+__all__ = ["SECTIONS", "DEFAULTS", "QUICK", "run_section", "plot_section", "summarize_section",
            "machine_info", "machine_summary", "resolve_settings"]
 
 
@@ -72,10 +72,10 @@ def run_section(name: str, settings: dict, seed: int) -> pd.DataFrame:
     return table
 
 
-def summarise_section(name: str, table: pd.DataFrame) -> pd.DataFrame:
+def summarize_section(name: str, table: pd.DataFrame) -> pd.DataFrame:
     """The short table to print or quote (medians, ratios, counts) for one section's table."""
     _check_section(name)
-    return _MODULES[name].summarise(table)
+    return _MODULES[name].summarize(table)
 
 
 def plot_section(name: str, table: pd.DataFrame, path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from moe.bench import QUICK, SECTIONS, machine_info, plot_section, run_section, summarise_section
+from moe.bench import QUICK, SECTIONS, machine_info, plot_section, run_section, summarize_section
 
 DEFAULT_SECTIONS = ("step_cost", "time_to_optimum")
 
@@ -56,7 +56,7 @@ def main(argv=None) -> int:
             print(f"\n== {name} ({'full' if args.full else 'quick'} settings, seed {args.seed})",
                   flush=True)
             table = run_section(name, settings, args.seed)
-            print(summarise_section(name, table).to_string(index=False), flush=True)
+            print(summarize_section(name, table).to_string(index=False), flush=True)
             if args.out:
                 table.to_csv(args.out / f"{name}.csv", index=False)
                 plot_section(name, table, args.out / f"{name}.png")

@@ -216,7 +216,7 @@ def _paired_speedup(runs: pd.DataFrame, method: str, reference: str) -> float:
     return float(ratio.median()) if len(ratio) else np.nan
 
 
-def summarise(table: pd.DataFrame) -> pd.DataFrame:
+def summarize(table: pd.DataFrame) -> pd.DataFrame:
     """Per data set and method: outcomes over starts, median time and iterations to the target,
     seconds per iteration, and paired speed-ups of each method over flexmix and over our EM."""
     runs = table.drop_duplicates(["dataset", "method", "start"])

@@ -109,7 +109,7 @@ def plot_selection_cost(table: pd.DataFrame, path) -> None:
     ax.set_xticks(range(len(medians)), medians.index)
     ax.set_ylabel("median wall time (s)")
     first = table.iloc[0]
-    ax.set_title(f"Selecting K (true K = {first['true_k']}, n = {first['n']}, d = {first['d']}, "
+    ax.set_title(f"Selecting K (true K = {first['K0']}, n = {first['n']}, d = {first['d']}, "
                  f"M = {first['M']}, K_bar = {first['k_bar']})", fontsize=9)
     ax.margins(y=0.15)
     fig.tight_layout()

@@ -101,7 +101,7 @@ def run(settings: dict, seed: int) -> pd.DataFrame:
     return table
 
 
-def summarise(table: pd.DataFrame) -> pd.DataFrame:
+def summarize(table: pd.DataFrame) -> pd.DataFrame:
     return table.drop(columns=["message"])
 
 

@@ -25,7 +25,7 @@ LOG = logging.getLogger(__name__)
 DEFAULTS = {
     "n": 2000,
     "d": 10,
-    "true_k": 3,
+    "K0": 3,
     "M": 3,
     "k_bar": 8,  # experts of the over-fitted model, and the sweep's largest K
     "criteria": ["aic", "bic", "icl"],
@@ -35,7 +35,7 @@ DEFAULTS = {
     "dendrogram_variant": None,  # None: MixingDendrogram's default
 }
 QUICK = {"k_bar": 5, "repeats": 1, "criteria": ["bic"]}
-COLUMNS = ["n", "d", "true_k", "M", "k_bar", "method", "criterion", "repeat", "seconds",
+COLUMNS = ["n", "d", "K0", "M", "k_bar", "method", "criterion", "repeat", "seconds",
            "selected_k", "threads"]
 
 
@@ -60,9 +60,9 @@ def sweep_path(X, y, estimator, k_bar, criteria) -> tuple[float, dict]:
 
 
 def run(settings: dict, seed: int) -> pd.DataFrame:
-    n, d, K0, M, k_bar = (int(settings[key]) for key in ("n", "d", "true_k", "M", "k_bar"))
+    n, d, K0, M, k_bar = (int(settings[key]) for key in ("n", "d", "K0", "M", "k_bar"))
     X, y, _ = synthetic_data(n, d, K0, M, seed)
-    base = {"n": n, "d": d, "true_k": K0, "M": M, "k_bar": k_bar}
+    base = {"n": n, "d": d, "K0": K0, "M": M, "k_bar": k_bar}
     rows = []
     for r in range(int(settings["repeats"])):
         estimator = SGMLMoE(**settings["model"], random_state=seed * 1000 + r,
@@ -81,12 +81,12 @@ def run(settings: dict, seed: int) -> pd.DataFrame:
     return table[COLUMNS]
 
 
-def summarise(table: pd.DataFrame) -> pd.DataFrame:
+def summarize(table: pd.DataFrame) -> pd.DataFrame:
     """Median wall time and the K picked (most frequent over repeats) per method and criterion."""
     grouped = table.groupby(["method", "criterion"], sort=False)
     out = grouped.agg(median_seconds=("seconds", "median"), repeats=("repeat", "nunique"),
                       selected_k=("selected_k", lambda k: int(k.mode().iloc[0])),
-                      true_k=("true_k", "first")).reset_index()
+                      K0=("K0", "first")).reset_index()
     dendro = out.loc[out["method"] == "overfit + dendrogram", "median_seconds"]
     out["time_vs_dendrogram"] = out["median_seconds"] / dendro.iloc[0] if len(dendro) else np.nan
     return out

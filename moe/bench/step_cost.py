@@ -113,7 +113,7 @@ def run(settings: dict, seed: int) -> pd.DataFrame:
     return table[COLUMNS]
 
 
-def summarise(table: pd.DataFrame) -> pd.DataFrame:
+def summarize(table: pd.DataFrame) -> pd.DataFrame:
     """The table in milliseconds, for printing."""
     out = table.copy()
     out["step_ms"] = 1e3 * out.pop("step_seconds")

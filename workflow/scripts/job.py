@@ -79,3 +79,21 @@ def run(main, snakemake) -> None:
             logger.exception("the job failed")
             raise
         logger.info("done")
+
+
+def fit_whole_dataset(snakemake, model):
+    """``(pipeline, X)``: the pipeline of ``model`` fitted on every pair of the dataset, for
+    the descriptive fits (dendrogram, criterion sweep) that are not scored on held-out folds."""
+    import pandas as pd
+
+    from moe.baselines import build_model
+    from moe.io import load_matrix
+
+    p = snakemake.params
+    labels = pd.read_csv(snakemake.input.pairs, sep="\t", usecols=["label"])["label"]
+    X = load_matrix(snakemake.input.features)
+    pipeline = build_model(
+        model, p.settings, pca_dim=p.pca_dim, random_state=p.seed,
+        n_threads=snakemake.threads,
+    )
+    return pipeline.fit(X, labels.to_numpy()), X

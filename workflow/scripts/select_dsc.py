@@ -1,24 +1,15 @@
 """Fit the MM MoE at K_bar on a whole dataset; write its dendrogram, DSC curve and experts."""
 
 import numpy as np
-import pandas as pd
-from job import run
+from job import fit_whole_dataset, run
 
-from moe.baselines import build_model
 from moe.experts import expert_structure
-from moe.io import atomic_to_csv, atomic_write_json, load_matrix, read_json
+from moe.io import atomic_to_csv, atomic_write_json, read_json
 
 
 def main(snakemake):
-    p = snakemake.params
-    pairs = pd.read_csv(snakemake.input.pairs, sep="\t", usecols=["label"])
     classes = read_json(snakemake.input.info)["classes"]
-    X = load_matrix(snakemake.input.features)
-    pipeline = build_model(
-        "moe_mm_dsc", p.settings, pca_dim=p.pca_dim, random_state=p.seed,
-        n_threads=snakemake.threads,
-    )
-    pipeline.fit(X, pairs["label"].to_numpy())
+    pipeline, X = fit_whole_dataset(snakemake, "moe_mm_dsc")
     selector = pipeline[-1]
     tree = selector.dendrogram_
     reduced = pipeline[:-1].transform(X)

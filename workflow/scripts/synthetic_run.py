@@ -11,7 +11,7 @@ def main(snakemake):
     p = snakemake.params
     table = moe.synthetic.run_experiment(name, dict(p.settings), p.seed, p.scale)
     atomic_to_csv(table, snakemake.output.table)
-    atomic_write_text(snakemake.output.summary, moe.synthetic.summarise(name, table) + "\n")
+    atomic_write_text(snakemake.output.summary, moe.synthetic.summarize(name, table) + "\n")
 
 
 run(main, snakemake)  # noqa: F821
