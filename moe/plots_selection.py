@@ -19,13 +19,13 @@ def plot_dendrogram(dendrogram, ax=None):
     """Draw the dendrogram of mixing measures; returns the Axes.
 
     ``dendrogram`` is a fitted ``MixingDendrogram`` or its SciPy linkage
-    matrix. Leaves are labelled ``expert k`` with the over-fitted model's
-    expert index; the axis is the merge height.
+    matrix. Leaves are labelled with the over-fitted model's expert index k;
+    the axis is the merge height.
     """
     ax = ax if ax is not None else Figure(figsize=(6, 4)).add_subplot()
     linkage = np.asarray(getattr(dendrogram, "linkage_", dendrogram), dtype=float)
     K_bar = linkage.shape[0] + 1
-    scipy_dendrogram(linkage, ax=ax, labels=[f"expert {k}" for k in range(K_bar)],
+    scipy_dendrogram(linkage, ax=ax, labels=[str(k) for k in range(K_bar)],
                      color_threshold=0, above_threshold_color="C0")
     ax.set_xlabel("expert of the over-fitted model")
     ax.set_ylabel("merge height")
@@ -40,8 +40,9 @@ def plot_dsc(table, selected_k=None, ax=None, *, sweep=None, criterion="bic"):
     """Draw the score curve of a ``dsc_table_`` (columns ``n_experts, dsc``; ``criterion``, when
     present, names the score), the chosen K marked.
 
-    ``sweep`` (columns ``n_experts`` and ``criterion``), when given, is drawn on
-    a twin axis for comparison. Returns the DSC's Axes.
+    ``sweep`` (columns ``n_experts`` and ``criterion``), when given, is drawn for
+    comparison: on the same axis when it is the same criterion as the curve's,
+    else on a twin axis. Returns the curve's Axes.
     """
     ax = ax if ax is not None else Figure(figsize=(6, 4)).add_subplot()
     table = table.sort_values("n_experts")
@@ -60,13 +61,18 @@ def plot_dsc(table, selected_k=None, ax=None, *, sweep=None, criterion="bic"):
     ax.set_xticks(table["n_experts"])
     handles, labels = ax.get_legend_handles_labels()
     if sweep is not None:
-        twin = ax.twinx()
+        same = criterion.upper() == name
+        sweep_ax = ax if same else ax.twinx()
         s = sweep.sort_values("n_experts")
-        twin.plot(s["n_experts"], s[criterion], "s--", color="C2", ms=4,
-                  label=f"{criterion.upper()} sweep")
-        twin.set_ylabel(criterion.upper())
-        more_handles, more_labels = twin.get_legend_handles_labels()
-        handles, labels = handles + more_handles, labels + more_labels
+        sweep_ax.plot(s["n_experts"], s[criterion], "s--", color="C2", ms=4,
+                      label=f"{criterion.upper()} sweep")
+        if same:
+            ax.set_ylabel(f"{name} (smaller is better)")
+            handles, labels = ax.get_legend_handles_labels()
+        else:
+            sweep_ax.set_ylabel(criterion.upper())
+            more_handles, more_labels = sweep_ax.get_legend_handles_labels()
+            handles, labels = handles + more_handles, labels + more_labels
     if handles:
         ax.legend(handles, labels, fontsize="small")
     return ax

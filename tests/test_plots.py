@@ -54,7 +54,7 @@ def test_the_dendrogram_figure_labels_experts_and_draws_the_sweep_beside_the_dsc
     linkage = np.array([[0, 1, 0.5, 2], [2, 3, 1.0, 3]])
     left = plots_selection.plot_dendrogram(linkage)
     labels = sorted(t.get_text() for t in left.get_xticklabels())
-    assert labels == ["expert 0", "expert 1", "expert 2"]
+    assert labels == ["0", "1", "2"]
     dsc = pd.DataFrame({"n_experts": [3, 2, 1], "dsc": [1.0, 0.5, 0.7]})
     sweep = pd.DataFrame({"n_experts": [1, 2, 3], "bic": [3.0, 2.0, 2.5]})
     right = plots_selection.plot_dsc(dsc, 2, sweep=sweep)
