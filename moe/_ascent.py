@@ -50,10 +50,16 @@ def ascend(F, theta: np.ndarray, max_iter: int, tol: float, accelerate: bool,
         result.evals.append(result.n_iter)
 
     def advance(th, st):
+        """One map evaluation, recorded; None (and ``result.failed`` set) if it is non-finite."""
         new = F(th, st)
         result.n_iter += 1
         new_state = F.e_step(new)
-        return new, new_state, F.objective(new_state, new)
+        ob = F.objective(new_state, new)
+        if not np.isfinite(ob):
+            result.failed = "the objective became non-finite"
+            return None
+        record(new, ob)
+        return new, new_state, ob
 
     if not np.isfinite(obj):
         result.failed = "the objective is not finite at the starting point"
@@ -61,19 +67,17 @@ def ascend(F, theta: np.ndarray, max_iter: int, tol: float, accelerate: bool,
     while result.n_iter < budget:
         start = obj
         th0 = theta
-        theta, state, obj = advance(theta, state)
-        if not np.isfinite(obj):
-            result.failed = "the objective became non-finite"
+        plain = advance(theta, state)
+        if plain is None:
             break
-        record(theta, obj)
+        theta, state, obj = plain
         if accelerate and result.n_iter < budget:
             th1 = theta
-            th2, st2, ob2 = advance(th1, state)
-            if not np.isfinite(ob2):
-                result.failed = "the objective became non-finite"
+            second = advance(th1, state)
+            if second is None:
                 break
-            record(th2, ob2)
-            theta, state, obj = th2, st2, ob2
+            theta, state, obj = second
+            th2, ob2 = theta, obj
             r = th1 - th0
             v = th2 - th1 - r
             norm_v = np.linalg.norm(v)

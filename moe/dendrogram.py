@@ -147,12 +147,6 @@ class DSCVariant:
                 int(self.merge_steps) != self.merge_steps or self.merge_steps < 1):
             raise ValueError("DSCVariant.merge_steps must be None or a positive integer")
 
-    @property
-    def needs_data(self) -> bool:
-        """Whether building the tree needs the training data."""
-        return (self.dissimilarity != "parameter" or self.merge != "parameter"
-                or self.refit_iter > 0 or self.polish > 0)
-
     def omega_n(self, n: float) -> float:
         return float(OMEGAS[self.omega](n))
 
