@@ -35,6 +35,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/bench.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/anchor.smk"
 
 
 localrules:
@@ -43,6 +44,7 @@ localrules:
     download,
     splits,
     aggregate,
+    tuning_table,
     runtimes,
 
 

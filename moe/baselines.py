@@ -16,14 +16,22 @@ part only. What gets which preprocessing:
   DataFrame of protein ids (``protein_a``, ``protein_b``); :func:`model_inputs`
   tells callers which input a model wants.
 
-Calibrated models wrap their base classifier (after the preprocessing) in
-``CalibratedClassifierCV`` with a stratified inner cross-validation of the
-training part, so calibration never sees the test part. The SVM is calibrated
-by Platt scaling (``method="sigmoid"``) the same way, which is what
-``SVC(probability=True)`` does internally and is no longer deprecated.
+The input a model sees is its *representation*, a setting of every model that takes
+features: ``representation: pca`` (scaler then PCA) or ``all`` (scaler only, all
+features). The registry default (:attr:`ModelSpec.preprocessing`) is the choice above,
+so results change only when a configuration (or a tuning grid, :mod:`moe.tuning`) says so.
 
-Settings are the keyword arguments of the factories; an unknown setting is a
-``ValueError`` naming the model.
+Calibrated models (``rf_isotonic``, ``xgb_isotonic``, ``xgb_temperature``,
+``mlp_temperature``, ``moe_mm_temperature``) are not estimators here: the registry keeps
+their ``base`` and ``calibration`` method, and the workflow fits the calibrator
+(:mod:`moe.calibration`) on the base model's inner-validation predictions of the tuning
+holdout and applies it to the base model's test predictions, with no extra fit;
+:func:`build_model` refuses them. The SVM keeps its own Platt scaling
+(``CalibratedClassifierCV(method="sigmoid")`` by a stratified inner CV of the training
+part, what ``SVC(probability=True)`` does internally): an SVC has no probabilities otherwise.
+
+Settings are the keyword arguments of the factories plus ``representation``; an unknown
+setting is a ``ValueError`` naming the model.
 """
 
 from __future__ import annotations
@@ -53,8 +61,14 @@ __all__ = [
     "build_model",
     "model_inputs",
     "build_preprocessing",
+    "setting_names",
+    "representation_of",
+    "REPRESENTATIONS",
     "describe_fit",
 ]
+
+# setting -> preprocessing: the input a feature model sees
+REPRESENTATIONS = {"pca": "pca", "all": "scale"}
 
 
 def _logreg(*, C=1.0, max_iter=2000, random_state=None, n_threads=None):
@@ -153,10 +167,11 @@ class ModelSpec:
         (without preprocessing).
     inputs : {"features", "proteins"}
     preprocessing : {"pca", "scale", "none"}
+        The default representation (``pca`` -> "pca", ``all`` -> "scale").
     calibration : str or None
-        ``CalibratedClassifierCV`` method wrapped around ``base``'s classifier.
+        A :mod:`moe.calibration` method applied to ``base``'s predictions.
     base : str or None
-        The model whose factory and settings a calibrated model reuses.
+        The model whose predictions a calibrated model calibrates.
     description : str
     """
 
@@ -176,7 +191,7 @@ def _spec(name, factory, preprocessing, description, inputs="features"):
 def _calibrated(name, base, method):
     return ModelSpec(
         name, None, "features", MODELS[base].preprocessing,
-        f"{MODELS[base].description}, {method} calibration by inner CV",
+        f"{MODELS[base].description}, {method} calibration on the tuning holdout",
         calibration=method, base=base,
     )
 
@@ -201,6 +216,7 @@ MODELS.update(
         _calibrated("xgb_isotonic", "xgb", "isotonic"),
         _calibrated("xgb_temperature", "xgb", "temperature"),
         _calibrated("mlp_temperature", "mlp", "temperature"),
+        _calibrated("moe_mm_temperature", "moe_mm_dsc", "temperature"),
     )
 )
 MODEL_NAMES: tuple[str, ...] = tuple(MODELS)
@@ -216,6 +232,48 @@ def _spec_of(name: str) -> ModelSpec:
 def model_inputs(name: str) -> str:
     """``"features"`` or ``"proteins"``: what ``fit`` and ``predict_proba`` take."""
     return _spec_of(name).inputs
+
+
+def setting_names(name: str) -> tuple[str, ...]:
+    """The settings model ``name`` accepts (``representation`` included for feature models).
+
+    The two MoEs also accept SGMLMoE's parameters (their factories take ``**settings``).
+    """
+    spec = _spec_of(name)
+    if spec.calibration is not None:
+        return ()
+    accepted = [
+        key for key, p in inspect.signature(spec.factory).parameters.items()
+        if key not in ("random_state", "n_threads") and p.kind is not p.VAR_KEYWORD
+    ]
+    if spec.factory in (_moe_mm_dsc, _moe_em_bic):
+        accepted += sorted(set(SGMLMoE().get_params()) - {"n_experts", "random_state", "n_threads"})
+    if spec.inputs == "features":
+        accepted.append("representation")
+    return tuple(dict.fromkeys(accepted))
+
+
+def representation_of(name: str, settings: dict | None = None) -> str:
+    """``"pca"``, ``"all"`` or, for the probe, ``"proteins"``: the input model ``name`` sees.
+
+    Raises
+    ------
+    ValueError
+        If ``settings["representation"]`` is not ``pca`` or ``all``, or is given to the probe.
+    """
+    spec = _spec_of(name)
+    value = (settings or {}).get("representation")
+    if spec.inputs != "features":
+        if value is not None:
+            raise ValueError(f"model {name!r} takes protein ids; it has no representation setting")
+        return "proteins"
+    if value is None:
+        return {v: k for k, v in REPRESENTATIONS.items()}[spec.preprocessing]
+    if value not in REPRESENTATIONS:
+        raise ValueError(
+            f"bad representation {value!r} for model {name!r}; known: {', '.join(REPRESENTATIONS)}"
+        )
+    return value
 
 
 def _call(name, factory, settings, random_state, n_threads):
@@ -245,8 +303,8 @@ def build_model(
     name : str
         A key of :data:`MODELS`.
     settings : dict, optional
-        Keyword arguments of the model's factory. A calibrated model takes
-        ``cv`` and ``base`` (the settings of its base model).
+        Keyword arguments of the model's factory, and ``representation``
+        (``pca`` or ``all``; default the registry's).
     pca_dim : int
         PCA dimension for models with ``preprocessing == "pca"``.
     random_state : int or None
@@ -257,41 +315,48 @@ def build_model(
     -------
     estimator
         A ``Pipeline`` (features) or the bare probe (protein ids).
+
+    Raises
+    ------
+    ValueError
+        For a calibrated model (built by calibrating its base's predictions,
+        :mod:`moe.calibration`), an unknown model or setting.
     """
     spec = _spec_of(name)
-    settings = dict(settings or {})
     if spec.calibration is not None:
-        base = _spec_of(spec.base)
-        base_settings = settings.pop("base", {}) or {}
-        cv = settings.pop("cv", 3)
-        if settings:
-            raise ValueError(
-                f"unknown setting(s) {', '.join(map(repr, settings))} for model {name!r}; "
-                "known: cv, base"
-            )
-        classifier = _calibrate(
-            _call(spec.base, base.factory, base_settings, random_state, n_threads),
-            spec.calibration, cv, random_state,
+        raise ValueError(
+            f"model {name!r} is {spec.base!r} with {spec.calibration} calibration fitted on "
+            f"its predictions (moe.calibration); build {spec.base!r} instead"
         )
-    else:
-        classifier = _call(name, spec.factory, settings, random_state, n_threads)
-    preprocessing = build_preprocessing(name, pca_dim=pca_dim, random_state=random_state)
+    settings = dict(settings or {})
+    representation = representation_of(name, settings)
+    settings.pop("representation", None)
+    classifier = _call(name, spec.factory, settings, random_state, n_threads)
+    preprocessing = build_preprocessing(
+        name, pca_dim=pca_dim, random_state=random_state, representation=representation
+    )
     if preprocessing is None:
         return classifier
     return Pipeline(preprocessing.steps + [("model", classifier)])
 
 
-def build_preprocessing(name: str, *, pca_dim: int = 32, random_state: int | None = 0):
+def build_preprocessing(
+    name: str, *, pca_dim: int = 32, random_state: int | None = 0,
+    representation: str | None = None,
+):
     """The unfitted preprocessing ``Pipeline`` of model ``name`` (None for the probe).
 
-    ``StandardScaler``, followed by ``PCA(pca_dim)`` for the models listed in the
-    module docstring. :func:`build_model` puts the classifier after these steps.
+    ``StandardScaler``, followed by ``PCA(pca_dim)`` when the representation
+    (default: the registry's, see the module docstring) is ``pca``.
+    :func:`build_model` puts the classifier after these steps.
     """
     spec = _spec_of(name)
     if spec.preprocessing == "none":
         return None
+    if representation is None:
+        representation = representation_of(name)
     steps = [("scale", StandardScaler())]
-    if spec.preprocessing == "pca":
+    if REPRESENTATIONS[representation] == "pca":
         if isinstance(pca_dim, bool) or not isinstance(pca_dim, int) or pca_dim < 1:
             raise ValueError(f"pca_dim must be a positive integer; got {pca_dim!r}")
         steps.append(("pca", PCA(n_components=pca_dim, random_state=random_state)))

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from moe import CriterionSelector, DendrogramSelector, baselines
@@ -23,6 +22,8 @@ def _blobs(n=240, d=6, seed=0):
 
 def test_every_model_builds_with_its_preprocessing():
     for name, spec in MODELS.items():
+        if spec.calibration is not None:
+            continue  # built by calibrating its base's predictions (moe.calibration)
         estimator = build_model(name, pca_dim=3)
         if spec.preprocessing == "none":
             assert not isinstance(estimator, Pipeline)
@@ -36,7 +37,9 @@ def test_every_model_builds_with_its_preprocessing():
 
 def test_which_models_get_pca():
     pca = {name for name, spec in MODELS.items() if spec.preprocessing == "pca"}
-    assert pca == {"moe_mm_dsc", "moe_em_bic", "logreg", "svm", "mlp", "mlp_temperature"}
+    assert pca == {
+        "moe_mm_dsc", "moe_em_bic", "logreg", "svm", "mlp", "mlp_temperature", "moe_mm_temperature"
+    }
     assert MODELS["xgb_isotonic"].preprocessing == "scale"
 
 
@@ -52,8 +55,10 @@ def test_unknown_model_is_refused_with_the_known_names():
 def test_unknown_setting_names_model_and_key():
     with pytest.raises(ValueError, match="'n_trees'.*'rf'.*n_estimators"):
         build_model("rf", {"n_trees": 10})
-    with pytest.raises(ValueError, match="'method'.*'xgb_isotonic'"):
-        build_model("xgb_isotonic", {"method": "sigmoid"})
+    with pytest.raises(ValueError, match="bad representation 'raw' for model 'svm'"):
+        build_model("svm", {"representation": "raw"})
+    with pytest.raises(ValueError, match="'probe' takes protein ids"):
+        build_model("probe", {"representation": "pca"})
 
 
 def test_bad_pca_dim_is_refused():
@@ -61,16 +66,28 @@ def test_bad_pca_dim_is_refused():
         build_model("logreg", pca_dim=0)
 
 
-def test_calibrated_model_uses_inner_stratified_cv_and_its_base_settings():
-    estimator = build_model(
-        "xgb_isotonic", {"cv": 4, "base": {"n_estimators": 7}}, random_state=3
-    )
-    calibrated = estimator["model"]
-    assert isinstance(calibrated, CalibratedClassifierCV)
-    assert calibrated.method == "isotonic"
-    assert isinstance(calibrated.cv, StratifiedKFold)
-    assert calibrated.cv.n_splits == 4 and calibrated.cv.random_state == 3
-    assert calibrated.estimator.n_estimators == 7
+def test_calibrated_models_are_not_built_but_keep_base_and_method():
+    for name, base, method in [
+        ("xgb_isotonic", "xgb", "isotonic"), ("mlp_temperature", "mlp", "temperature"),
+        ("moe_mm_temperature", "moe_mm_dsc", "temperature"), ("rf_isotonic", "rf", "isotonic"),
+    ]:
+        assert (MODELS[name].base, MODELS[name].calibration) == (base, method)
+        with pytest.raises(ValueError, match=f"'{name}' is '{base}' with {method} calibration"):
+            build_model(name)
+
+
+def test_representation_setting_switches_pca_on_and_off():
+    assert baselines.representation_of("logreg") == "pca"
+    assert baselines.representation_of("xgb") == "all"
+    assert baselines.representation_of("probe") == "proteins"
+    assert [s for s, _ in build_model("logreg", {"representation": "all"}).steps] == [
+        "scale", "model"
+    ]
+    pipeline = build_model("rf", {"representation": "pca", "n_estimators": 5}, pca_dim=2)
+    assert [s for s, _ in pipeline.steps] == ["scale", "pca", "model"]
+    assert "representation" in baselines.setting_names("rf")
+    assert "alpha" in baselines.setting_names("moe_mm_dsc")  # SGMLMoE's, through **settings
+    assert "representation" not in baselines.setting_names("probe")
 
 
 def test_svm_is_platt_scaled():
@@ -84,7 +101,7 @@ def test_preprocessing_is_fitted_on_the_training_rows_only():
     train = np.arange(120)
     X_shifted = X.copy()
     X_shifted.iloc[120:] += 1000.0  # test rows far away: a leak would move the scaler
-    for name in ("logreg", "rf", "mlp_temperature"):
+    for name in ("logreg", "rf", "mlp"):
         estimator = build_model(name, pca_dim=2, random_state=0).fit(
             X_shifted.iloc[train], y[train]
         )
@@ -98,12 +115,10 @@ def test_build_preprocessing_matches_the_model_pipeline():
     assert [s for s, _ in build_preprocessing("moe_mm_dsc", pca_dim=4).steps] == ["scale", "pca"]
 
 
-@pytest.mark.parametrize("name", ["logreg", "rf", "xgb", "mlp", "svm", "xgb_temperature"])
+@pytest.mark.parametrize("name", ["logreg", "rf", "xgb", "mlp", "svm"])
 def test_baselines_predict_probabilities_deterministically(name):
     X, y = _blobs()
     small = {"rf": {"n_estimators": 10}, "xgb": {"n_estimators": 10}}.get(name, {})
-    if name == "xgb_temperature":
-        small = {"base": {"n_estimators": 10}}
     first = build_model(name, small, pca_dim=3, random_state=1).fit(X, y).predict_proba(X)
     again = build_model(name, small, pca_dim=3, random_state=1).fit(X, y).predict_proba(X)
     np.testing.assert_allclose(first.sum(axis=1), 1.0)

@@ -123,13 +123,19 @@ def test_bootstrap_indices_are_stratified_and_deterministic():
     assert np.all((y[first] == 0).sum(axis=1) == 7)
 
 
-def test_percentile_interval_by_hand():
-    replicates = pd.DataFrame({"accuracy": np.arange(101.0)})
-    table = metrics.percentile_interval(replicates, 0.95)
-    assert table["lower"].iloc[0] == pytest.approx(2.5)
-    assert table["upper"].iloc[0] == pytest.approx(97.5)
+def test_estimate_interval_is_centred_on_the_estimate_and_clipped_to_the_range():
+    # replicates 0, 0.1, 0.2 (sd 0.1), z(0.95) = 1.959964: accuracy 0.95 -> [0.754, 1];
+    # ece 0.01 -> [0, 0.206]; log-loss 0.1 with sd 1 -> [0, 2.06]
+    replicates = pd.DataFrame({"accuracy": [0.0, 0.1, 0.2], "ece_width": [0.0, 0.1, 0.2],
+                               "log_loss": [0.0, 1.0, 2.0]})
+    table = metrics.estimate_interval(
+        {"accuracy": 0.95, "ece_width": 0.01, "log_loss": 0.1}, replicates, 0.95
+    ).set_index("metric")
+    z = 1.959963984540054
+    np.testing.assert_allclose(table["lower"], [0.95 - 0.1 * z, 0.0, 0.0])
+    np.testing.assert_allclose(table["upper"], [1.0, 0.01 + 0.1 * z, 0.1 + z])
     with pytest.raises(ValueError, match="level"):
-        metrics.percentile_interval(replicates, 1.5)
+        metrics.estimate_interval({"accuracy": 0.5}, replicates[["accuracy"]], 1.5)
 
 
 def _paired(y, proba, reference_proba, classes, n_resamples):
@@ -301,3 +307,130 @@ def test_macro_f1_averages_over_the_labels_each_resample_predicts():
     ]
     assert replicates["macro_f1"].tolist() == expected
     assert 0 < sum(0 in idx for idx in resamples) < 30  # both kinds of resample occur
+
+
+# --------------------------------------------------------------------------- the protein bootstrap
+def test_pair_multiplicity_is_the_product_of_draw_counts_by_hand():
+    # proteins A, B, C, D drawn A, A, C, D (B never): counts 2, 0, 1, 1
+    a = np.array([0, 0, 1, 2, 3])  # pairs (A,B), (A,C), (B,D), (C,C), (D,A)
+    b = np.array([1, 2, 3, 2, 0])
+    w = metrics.pair_multiplicity([2, 0, 1, 1], a, b)
+    assert w.tolist() == [0, 2, 0, 1, 2]  # the self-pair (C,C) counts c_C once
+
+
+def test_protein_bootstrap_replays_its_draws_and_is_deterministic():
+    a = np.array(["A", "A", "B", "C", "D"])
+    b = np.array(["B", "C", "D", "C", "A"])
+    y = np.zeros(5, dtype=int)  # one class: any non-empty resample is accepted
+    weights, redrawn = metrics.protein_bootstrap_weights(a, b, y, n_resamples=50, seed=5)
+    # replay: blocks of min(128, missing resamples) x (4 protein draws), empty ones redrawn
+    rng = np.random.default_rng(5)
+    replay, rejected = [], 0
+    while len(replay) < 50:
+        block = rng.integers(0, 4, size=(min(128, 50 - len(replay)), 4))
+        for draws in block:
+            w = metrics.pair_multiplicity(np.bincount(draws, minlength=4),
+                                          [0, 0, 1, 2, 3], [1, 2, 3, 2, 0])
+            if w.sum() > 0:
+                replay.append(w)
+            else:
+                rejected += 1
+    np.testing.assert_array_equal(weights, np.array(replay))
+    assert redrawn == rejected
+    again, _ = metrics.protein_bootstrap_weights(a, b, y, n_resamples=50, seed=5)
+    np.testing.assert_array_equal(weights, again)
+    other, _ = metrics.protein_bootstrap_weights(a, b, y, n_resamples=50, seed=6)
+    assert not np.array_equal(weights, other)
+
+
+def test_protein_bootstrap_without_shared_proteins():
+    """Each protein in one pair: E[size] = n (1 - 1/P) = n - 1/2, and every pair-level term
+    is counted Var(c_a c_b) ~ 3 times, so intervals are about sqrt(3) wider than the pair
+    bootstrap's (the documented conservative extreme)."""
+    n = 2000
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, n)
+    proba = rng.uniform(0.05, 0.95, n)
+    proba = np.column_stack([1 - proba, proba])
+    a, b = np.arange(n).astype(str), (np.arange(n) + n).astype(str)
+    weights, _ = metrics.protein_bootstrap_weights(a, b, y, n_resamples=400, seed=1)
+    sizes = weights.sum(axis=1)
+    assert abs(sizes.mean() - (n - 0.5)) < 4 * sizes.std() / np.sqrt(sizes.size)
+    protein = metrics.bootstrap_replicates(y, proba, ["n", "p"], 400, seed=1, unit="protein",
+                                           proteins=(a, b))
+    pair = metrics.bootstrap_replicates(y, proba, ["n", "p"], 400, seed=1)
+    ratio = protein.std() / pair.std()
+    for metric in ("accuracy", "log_loss", "brier"):
+        assert 1.45 < ratio[metric] < 2.05, (metric, ratio[metric])
+    estimate = metrics.all_metrics(y, proba, ["n", "p"])["log_loss"]
+    for replicates in (protein, pair):  # both centred on the estimate (4 Monte Carlo SEs)
+        assert abs(replicates["log_loss"].mean() - estimate) < 0.2 * replicates["log_loss"].std()
+
+
+@pytest.mark.parametrize("C, n_bins, decimals", [(2, 15, 1), (3, 5, 2), (2, 15, None), (4, 30, 1)])
+def test_weighted_replicates_equal_all_metrics_of_the_expanded_resample(C, n_bins, decimals):
+    rng = np.random.default_rng(C + n_bins)
+    n = 60
+    y = rng.integers(0, C, n)
+    proba = rng.dirichlet(np.ones(C), n)
+    if decimals:  # ties in confidence and in scores
+        proba = np.round(proba, decimals)
+        proba[:, -1] = 1 - proba[:, :-1].sum(axis=1)
+        proba = np.clip(proba, 0, 1)
+        proba /= proba.sum(axis=1, keepdims=True)
+    weights = rng.integers(0, 4, (6, n))
+    classes = list(range(C))
+    table = metrics.weighted_replicates(y, proba, classes, weights, n_bins)
+    for r, w in enumerate(weights):
+        idx = np.repeat(np.arange(n), w)
+        expected = metrics.all_metrics(y[idx], proba[idx], classes, n_bins)
+        for name, value in expected.items():
+            assert table[name].iloc[r] == pytest.approx(value, rel=1e-12, abs=1e-14), name
+
+
+def test_protein_bootstrap_redraws_resamples_missing_a_class():
+    a = np.array(["p0", "p1", "p2", "p3", "p4", "p5"])
+    b = np.array(["q0", "q1", "q2", "q3", "q4", "q5"])
+    y = np.array([0, 0, 0, 0, 0, 1])  # class 1 rests on one pair: often absent
+    weights, redrawn = metrics.protein_bootstrap_weights(a, b, y, n_resamples=100, seed=2)
+    assert redrawn > 0 and (weights[:, 5] > 0).all()
+    table = metrics.weighted_replicates(y, np.full((6, 2), 0.5), ["a", "b"], weights)
+    assert np.isfinite(table.to_numpy()).all()
+    with pytest.raises(ValueError, match="held every class"):
+        metrics.protein_bootstrap_weights(a, b, y, n_resamples=100, seed=2, max_draws=50)
+
+
+def test_paired_protein_resamples_are_shared_by_model_and_reference():
+    rng = np.random.default_rng(4)
+    n = 80
+    y = rng.integers(0, 2, n)
+    a, b = rng.integers(0, 15, n).astype(str), rng.integers(0, 15, n).astype(str)
+    model, reference = rng.dirichlet([1, 1], n), rng.dirichlet([2, 2], n)
+    weights, _ = metrics.protein_bootstrap_weights(a, b, y, 30, seed=9)
+    for proba in (model, reference):  # scored separately, as two evaluate jobs do
+        replicates = metrics.bootstrap_replicates(y, proba, ["n", "p"], 30, seed=9,
+                                                  unit="protein", proteins=(a, b))
+        pd.testing.assert_frame_equal(
+            replicates, metrics.weighted_replicates(y, proba, ["n", "p"], weights)
+        )
+
+
+def test_bootstrap_p_value_by_hand():
+    # replicates [-1, 0, 1, 2, 3]: sd (ddof 1) = sqrt(2.5); d = 1 -> z = 0.632..., p = 0.527...
+    # column 2: sd 1.5811, d = 3 -> z = 1.897..., p = 0.0578...; constant column, d = 0 -> p = 1
+    delta = np.array([[-1, 1, 0], [0, 2, 0], [1, 3, 0], [2, 4, 0], [3, 5, 0]], dtype=float)
+    p = metrics.bootstrap_p_value([1.0, 3.0, 0.0], delta)
+    np.testing.assert_allclose(p, [0.5270892568655381, 0.05777957112359733, 1.0], rtol=1e-12)
+    # a constant, non-zero difference is certain: p = 0
+    assert metrics.bootstrap_p_value(0.5, np.zeros(4))[0] == 0.0
+
+
+def test_normal_interval_excludes_zero_exactly_when_p_is_below_the_level():
+    rng = np.random.default_rng(0)
+    delta = rng.normal(size=(500, 40)) * rng.uniform(0.1, 1, 40)
+    difference = rng.normal(scale=1.0, size=40)
+    lower, upper = metrics.normal_interval(difference, delta, 0.95)
+    p = metrics.bootstrap_p_value(difference, delta)
+    assert ((lower > 0) | (upper < 0)).tolist() == (p < 0.05).tolist()
+    np.testing.assert_allclose((lower + upper) / 2, difference)
+

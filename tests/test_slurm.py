@@ -33,7 +33,7 @@ SMALL = {
     # a distinctive request from the config's resources table
     "resources": {"features": {"mem_mb": 1234, "runtime": 7}},
 }
-LOCAL_RULES = {"all", "bench", "download", "splits", "aggregate", "runtimes"}
+LOCAL_RULES = {"all", "bench", "download", "splits", "aggregate", "tuning_table", "runtimes"}
 # first status check after 1 s instead of 40 s; MinJobAge (3600 s) stays far above 3 x 1 s
 FAST_STATUS = ("--slurm-init-seconds-before-status-checks", "1")
 
@@ -153,7 +153,7 @@ def test_every_non_local_job_ran_as_a_completed_slurm_job_with_its_log(slurm_run
     counts.pop("total")
     submitted_rules = {rule_of(comment) for _, comment in jobs.values()}
     assert submitted_rules == set(counts) - LOCAL_RULES
-    assert len(jobs) == sum(n for rule, n in counts.items() if rule not in LOCAL_RULES) == 14
+    assert len(jobs) == sum(n for rule, n in counts.items() if rule not in LOCAL_RULES) == 15
     assert {state for state, _ in jobs.values()} == {"COMPLETED"}
     # the local rules ran on the submitting host
     assert {r for r in LOCAL_RULES if f"localrule {r}:" in output} == set(counts) & LOCAL_RULES

@@ -73,8 +73,11 @@ def test_default_config_dry_run_plans_the_full_benchmark(tmp_path):
     config = yaml.safe_load(CONFIG.read_text())
     n_datasets, n_splits = len(config["datasets"]), len(config["splits"])
     n_models = len(config["models"]["run"])
+    n_calibrated = sum(MODELS[m].calibration is not None for m in config["models"]["run"])
     counts = job_counts(result.output)
-    assert counts["fit"] == n_datasets * n_splits * n_models  # each job fits every fold
+    # each job fits every fold; calibrated models reuse their base's fit
+    assert counts["fit"] == n_datasets * n_splits * (n_models - n_calibrated)
+    assert counts["calibrate"] == n_datasets * n_splits * n_calibrated
     assert counts["evaluate"] == n_datasets * n_splits * n_models
     assert counts["download"] == n_datasets and counts["features"] == n_datasets
     assert counts["aggregate"] == 1
@@ -218,6 +221,7 @@ def test_configfile_alone_gives_the_schema_defaults_from_any_directory(tmp_path)
         (f"dataset=guo_yeast, split={split}, model={model}",
          str(fit_resources["runtime"]), str(fit_resources["mem_mb"]))
         for split in defaults["splits"] for model in defaults["models"]["run"]
+        if MODELS[model].calibration is None  # calibrated models: a calibrate job, no fit
     )
     clone = _copy_of_the_repository(tmp_path / "clone")
     mine = write_yaml(tmp_path / "mine.yaml", {"datasets": ["guo_yeast"]})
@@ -347,13 +351,16 @@ def test_e2e_report_holds_every_table_and_figure(e2e):
 def test_e2e_logs_and_benchmarks(e2e):
     work, _ = e2e
     log = (work / "logs/fit/guo_yeast/random/logreg.log").read_text()
-    assert "fold 1: fit" in log and "done" in log
+    assert "fold 1: tuning" in log and ", fit " in log and "done" in log
     bench = pd.read_csv(work / "benchmarks/fit/guo_yeast/random/logreg.tsv", sep="\t")
     assert bench["s"].iloc[0] > 0
     runtimes = pd.read_csv(work / "results/tables/workflow_runtimes.csv").set_index("rule")
     config = yaml.safe_load(TEST_CONFIG.read_text())
     n = len(config["datasets"]) * len(config["splits"]) * len(config["models"]["run"])
-    assert runtimes.loc["fit", "jobs"] == n
+    n_calibrated = len(config["datasets"]) * len(config["splits"]) * sum(
+        MODELS[m].calibration is not None for m in config["models"]["run"]
+    )
+    assert runtimes.loc["fit", "jobs"] == n - n_calibrated
     assert runtimes.loc["evaluate", "jobs"] == n
 
 
@@ -384,6 +391,172 @@ def test_e2e_n_folds_is_checked_against_prepared_data_before_any_job(e2e, tmp_pa
     assert sorted(p.stat().st_mtime_ns for p in (work / "resources").rglob("*")) == before
 
 
+@pytest.mark.data
+def test_e2e_tuning_table_records_every_fold_and_model(e2e):
+    work, _ = e2e
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    table = pd.read_csv(work / "results/tables/ppi_tuning.csv", keep_default_na=False,
+                        na_values=[""])
+    assert list(table.columns) == [
+        "dataset", "split", "fold", "model", "candidate", "parameter", "value",
+        "inner_score", "chosen", "n_inner", "note",
+    ]
+    keys = ["dataset", "split", "fold"]
+    n_folds = len(config["datasets"]) * len(config["splits"]) * config["n_folds"]
+    for model, grid in config["tuning"]["grids"].items():
+        rows = table[table["model"] == model]
+        (parameter,) = grid
+        scored = rows[rows["parameter"] == parameter]
+        assert len(scored) == n_folds * len(grid[parameter])
+        assert np.isfinite(scored["inner_score"]).all()
+        assert (scored["n_inner"] == 1).all()  # default scale: one inner holdout
+        # exactly one chosen candidate per fold, the one with the least inner log-loss
+        chosen = scored[scored["chosen"]].set_index(keys)
+        assert len(chosen) == n_folds
+        best = scored.groupby(keys)["inner_score"].min()
+        np.testing.assert_allclose(chosen["inner_score"].sort_index(), best.sort_index())
+    # moe_em_bic takes moe_mm_dsc's chosen alpha, fold by fold
+    em = table[(table["model"] == "moe_em_bic") & (table["parameter"] == "alpha")]
+    mm = table[(table["model"] == "moe_mm_dsc") & (table["parameter"] == "alpha") & table["chosen"]]
+    merged = em.merge(mm, on=keys, suffixes=("_em", "_mm"))
+    assert len(merged) == n_folds and (merged["value_em"] == merged["value_mm"]).all()
+    assert merged["note_em"].str.contains("moe_mm_dsc").all()
+    # every model that is not calibrated records its representation
+    representation = table[table["parameter"] == "representation"]
+    fitted = [m for m in config["models"]["run"] if MODELS[m].calibration is None]
+    assert set(representation["model"]) == set(fitted)
+    assert set(representation.loc[representation["model"] == "probe", "value"]) == {"proteins"}
+    # the calibrated model: its temperature and inner log-loss, its base named, no base rows
+    calibrated = table[table["model"] == "moe_mm_temperature"]
+    assert len(calibrated) == n_folds and set(calibrated["parameter"]) == {"temperature"}
+    assert (calibrated["value"].astype(float) > 0).all()
+    assert calibrated["note"].str.contains("base moe_mm_dsc").all()
+
+
+@pytest.mark.data
+def test_e2e_calibrated_moe_rescales_its_base_predictions(e2e):
+    work, _ = e2e
+    from scipy.special import log_softmax
+
+    from moe.io import read_json
+
+    table = pd.read_csv(work / "results/tables/ppi_tuning.csv")
+    for dataset, split, fold in [("guo_yeast", "random", 0), ("shs27k", "protein_disjoint", 1)]:
+        folder = work / "results/ppi/predictions" / dataset / split
+        base = pd.read_csv(folder / f"moe_mm_dsc/fold{fold}.csv", keep_default_na=False)
+        inner = pd.read_csv(folder / f"moe_mm_dsc/fold{fold}_inner.csv", keep_default_na=False)
+        calibrated = pd.read_csv(folder / f"moe_mm_temperature/fold{fold}.csv",
+                                 keep_default_na=False)
+        columns = [c for c in base.columns if c.startswith("proba_")]
+        assert len(inner) > 0 and not set(inner["pair_index"]) & set(base["pair_index"])
+        pd.testing.assert_frame_equal(calibrated.drop(columns=columns), base.drop(columns=columns))
+        info = read_json(folder / f"moe_mm_temperature/fold{fold}.json")
+        T = info["calibrator"]["value"]
+        row = table[(table["model"] == "moe_mm_temperature") & (table["dataset"] == dataset)
+                    & (table["split"] == split) & (table["fold"] == fold)]
+        assert float(row["value"].iloc[0]) == pytest.approx(T)
+        logp = np.log(np.clip(base[columns].to_numpy(), np.finfo(float).eps, 1))
+        expected = np.exp(log_softmax(logp / T, axis=1))
+        np.testing.assert_allclose(calibrated[columns].to_numpy(), expected, atol=1e-12)
+        assert info["details"]["selected_k"] == read_json(
+            folder / f"moe_mm_dsc/fold{fold}.json")["details"]["selected_k"]
+
+
+@pytest.mark.data
+def test_e2e_a_tuning_grid_reruns_exactly_the_models_it_affects(e2e, tmp_path):
+    work, mirror = e2e
+
+    def planned(grids):
+        changed = write_yaml(tmp_path / "g.yaml", {"tuning": {"grids": grids}})
+        plan = snakemake(work, "--dry-run", "--config", mirror, configfiles=(TEST_CONFIG, changed))
+        assert plan.returncode == 0, plan.output[-3000:]
+        pattern = r"rule (fit|calibrate):\n(?:    .*\n)*?    wildcards: .*model=(\w+)"
+        return sorted(re.findall(pattern, plan.output))
+
+    assert planned({"logreg": {"C": [0.1, 2.0]}}) == [("fit", "logreg")] * 4
+    # moe_em_bic takes moe_mm_dsc's chosen alpha; moe_mm_temperature calibrates moe_mm_dsc
+    assert planned({"moe_mm_dsc": {"alpha": [1.0, 3.0]}}) == sorted(
+        [("calibrate", "moe_mm_temperature")] * 4 + [("fit", "moe_em_bic")] * 4
+        + [("fit", "moe_mm_dsc")] * 4
+    )
+
+
+def _png_size(path):
+    """(width, height) from a PNG's IHDR chunk."""
+    header = path.read_bytes()[:24]
+    return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+
+
+@pytest.mark.data
+def test_e2e_literature_anchor_table(e2e):
+    work, _ = e2e
+    table = pd.read_csv(work / "results/tables/literature_anchors.csv")
+    assert list(table.columns) == [
+        "dataset", "protocol", "representation", "model", "metric", "ours", "ours_sd", "published",
+        "published_sd", "n_pairs", "n_folds", "chosen_C", "chosen_gamma", "source",
+    ]
+    anchor = yaml.safe_load(TEST_CONFIG.read_text())["anchor"]
+    assert list(table["dataset"]) == ["guo_yeast"] * len(anchor["representations"])
+    assert table["ours"].between(0, 1).all() and np.isfinite(table["ours_sd"]).all()
+    assert (table["n_pairs"] == 300).all() and (table["n_folds"] == anchor["n_folds"]).all()
+    assert list(table["representation"]) == anchor["representations"]
+    guo = table.iloc[0]
+    assert (guo["published"], guo["published_sd"]) == (0.8736, 0.0138)
+    assert "doi:10.1093/nar/gkn159" in guo["source"]
+    chosen = {float(c) for row in table["chosen_C"] for c in row.split(";")}
+    assert chosen <= set(anchor["grid"]["C"])
+
+
+@pytest.mark.data
+def test_e2e_c3_panels(e2e):
+    work, _ = e2e
+    figures = work / "results/figures"
+    for dataset in ("guo_yeast", "shs27k"):
+        # the protein-disjoint figure has the C3 rows below the rows of all test pairs
+        random = _png_size(figures / f"reliability_{dataset}_random.png")
+        disjoint = _png_size(figures / f"reliability_{dataset}_protein_disjoint.png")
+        assert abs(disjoint[0] - random[0]) < 0.05 * random[0]  # same columns, tight bbox
+        assert disjoint[1] > 1.7 * random[1]
+    # one row per dataset: random, protein_disjoint, protein_disjoint C3 (two panels: 1.2)
+    width, height = _png_size(figures / "accuracy_vs_ece.png")
+    assert width > 1.6 * height
+
+
+@pytest.mark.data
+def test_e2e_protein_bootstrap_components_and_holm(e2e):
+    work, _ = e2e
+    tables = work / "results/tables"
+    components = pd.read_csv(tables / "ppi_components.csv", keep_default_na=True)
+    for column in ["dataset", "split", "model", "component", "n_pairs", "metric", "value",
+                   "lower", "upper", "diff", "diff_lower", "diff_upper", "p_value", "p_holm",
+                   "verdict"]:
+        assert column in components.columns, column
+    disjoint = components[components["split"] == "protein_disjoint"]
+    assert {"C2", "C3"} <= set(disjoint["component"])  # 300 pairs: C1 may be absent
+    scored = components[components["value"].notna()]
+    assert np.all(np.isfinite(scored[["lower", "upper"]].to_numpy()))
+    assert (scored["lower"] <= scored["upper"]).all()
+    means = scored[scored["metric"].isin(["accuracy", "log_loss", "brier"])]
+    assert ((means["lower"] <= means["value"]) & (means["value"] <= means["upper"])).all()
+    others = scored[(scored["model"] != "moe_mm_dsc")]
+    assert others["p_value"].between(0, 1).all()
+    primary = others[others["primary"]]
+    assert primary["p_holm"].ge(primary["p_value"]).all()
+    assert not components.loc[~components["value"].notna(), "verdict"].eq("").any()
+    summary = pd.read_csv(tables / "ppi_summary.csv")
+    assert set(summary.loc[summary["primary"], "metric"]) == {"log_loss", "brier", "ece_width"}
+    secondary = summary[~summary["primary"] & (summary["model"] != "moe_mm_dsc")]
+    assert secondary["verdict"].str.endswith("(uncorrected)").all()
+    text = (tables / "ppi_summary.md").read_text()
+    assert text.index("## C3 pairs") < text.index("## C2 pairs") < text.index("## Pooled")
+    assert "Only the Holm-corrected tests of the primary metrics" in text
+    tex = (tables / "ppi_summary.tex").read_text()
+    assert tex.index("C3 pairs") < tex.index("C2 pairs") < tex.index("pooled")
+    log = (work / "logs/evaluate/guo_yeast/protein_disjoint/logreg.log").read_text()
+    assert "the job failed" not in log
+
+
+# Last: it deletes the outputs of one logreg job, which later dry runs would plan again.
 @pytest.mark.data
 def test_e2e_failing_job_keeps_its_log_and_leaves_no_output(e2e, tmp_path):
     work, mirror = e2e

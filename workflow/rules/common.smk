@@ -10,6 +10,7 @@ import psutil
 
 import moe.io
 import moe.ppi
+import moe.tuning
 from moe.baselines import MODELS as MODEL_SPECS
 
 ENV = "../../envs/moe.yaml"
@@ -184,7 +185,9 @@ FIGURES = "results/figures"
 wildcard_constraints:
     dataset="|".join(DATASETS),
     split="|".join(SPLITS),
-    model="|".join(MODELS),
+    model="|".join(
+        MODELS + [MODEL_SPECS[m].base for m in MODELS if MODEL_SPECS[m].base]
+    ),
     fold=r"\d+",
     experiment=r"[a-z_]+",
     section=r"[a-z_]+",
@@ -195,17 +198,9 @@ def dataset_option(dataset, key):
 
 
 def fit_settings(model):
-    """The settings that determine one model, so that a change reruns exactly it.
-
-    A calibrated model also depends on its base model's settings (the base
-    named by the model registry, ``moe.baselines.MODELS``), passed under ``base``.
-    """
-    settings_by_model = config["models"]["settings"]
-    settings = dict(settings_by_model.get(model) or {})
-    base = MODEL_SPECS[model].base
-    if base is not None:
-        settings["base"] = dict(settings_by_model.get(base) or {})
-    return settings
+    """The fixed settings of one fitted model, so that a change reruns exactly it
+    (a calibrated model reruns through its base's outputs)."""
+    return dict(config["models"]["settings"].get(model) or {})
 
 
 def model_threads(wildcards):
@@ -250,6 +245,7 @@ def ppi_outputs():
             "components.csv",
             "fit_times.csv",
             "folds.csv",
+            "tuning.csv",
         ],
     )
     out += expand(
@@ -258,6 +254,8 @@ def ppi_outputs():
         split=SPLITS,
     )
     out += [f"{FIGURES}/accuracy_vs_ece.png", f"{FIGURES}/fit_times.png"]
+    if config["anchor"]["enabled"] and "guo_yeast" in DATASETS:
+        out.append(f"{TABLES}/literature_anchors.csv")
     if config["selection"]["enabled"]:
         out += expand(f"{FIGURES}/dendrogram_{{dataset}}.png", dataset=DATASETS)
         out += [
@@ -300,6 +298,46 @@ def fit_inputs(wildcards):
     if MODEL_SPECS[wildcards.model].inputs == "features":  # not the leakage probe
         inputs["features"] = f"resources/{wildcards.dataset}/features.npz"
     return inputs
+
+
+# Tuning and calibration (rules fit, calibrate in fit.smk): calibrated models are
+# made by `calibrate`, every other model by `fit`.
+# a calibrated model's base is fitted even when models.run does not name it
+FITTED = list(
+    dict.fromkeys(
+        [MODEL_SPECS[m].base or m for m in MODELS]
+        + [m for m in MODELS if MODEL_SPECS[m].calibration is None]
+    )
+)
+CALIBRATED = [m for m in MODELS if MODEL_SPECS[m].calibration is not None]
+
+
+def one_of(names):
+    """A wildcard pattern matching exactly ``names`` (nothing when empty)."""
+    return "|".join(names) if names else "(?!)"
+
+
+def tuning_plan(wildcards):
+    return moe.tuning.fit_plan(wildcards.model, config["tuning"], MODELS)
+
+
+def borrowed_inputs(wildcards):
+    """The fold jsons of the model whose chosen settings this one takes (moe.tuning.BORROWED)."""
+    borrow = moe.tuning.fit_plan(wildcards.model, config["tuning"], MODELS)["borrow"]
+    if borrow is None:
+        return {}
+    return {"borrowed": fit_infos(wildcards.dataset, wildcards.split, borrow["model"])}
+
+
+def calibrate_inputs(wildcards):
+    base = MODEL_SPECS[wildcards.model].base
+    folder = PRED.format(dataset=wildcards.dataset, split=wildcards.split, model=base)
+    return {
+        "predictions": predictions(wildcards.dataset, wildcards.split, base),
+        "inner": [f"{folder}/fold{k}_inner.csv" for k in FOLDS],
+        "infos": fit_infos(wildcards.dataset, wildcards.split, base),
+        "info": f"resources/{wildcards.dataset}/dataset.json",
+    }
 
 
 def evaluate_inputs(wildcards):

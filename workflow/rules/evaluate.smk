@@ -1,9 +1,13 @@
-# Score each model's out-of-fold predictions; then one table set for all.
+# Score each model's out-of-fold predictions, pooled and per component (C1/C2/C3),
+# with protein-bootstrap intervals and paired tests against the reference (the
+# pair table gives each prediction's proteins); then one table set for all, the
+# tests of the primary metrics Holm-corrected.
 
 
 rule evaluate:
     input:
         unpack(evaluate_inputs),
+        pairs=f"{DATA}/pairs.tsv",
     output:
         metrics=f"{EVAL}/metrics.csv",
         pooled=f"{EVAL}/pooled.csv",
@@ -95,5 +99,6 @@ rule aggregate:
         ENV
     params:
         reference=REFERENCE,
+        level=config["evaluation"]["level"],
     script:
         "../scripts/aggregate.py"

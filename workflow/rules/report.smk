@@ -40,6 +40,7 @@ rule plot_reliability:
 rule plot_summary:
     input:
         pooled=evaluation_files("pooled.csv"),
+        components=evaluation_files("components.csv"),
         fit_times=rules.aggregate.output.fit_times,
     output:
         accuracy_vs_ece=report(

@@ -5,20 +5,27 @@ from job import run
 
 from moe.io import atomic_to_csv, atomic_write_text, concat_csv, read_json
 from moe.report import summary_latex, summary_markdown
-from moe.scoring import summarize
+from moe.scoring import correct_components, summarize
 
 
 def main(snakemake):
-    reference = snakemake.params.reference
+    reference, level = snakemake.params.reference, snakemake.params.level
     metrics = concat_csv(snakemake.input.metrics)
     pooled = concat_csv(snakemake.input.pooled)
     paired = concat_csv(snakemake.input.paired)
-    summary = summarize(metrics, pooled, paired, reference)
+    summary = summarize(metrics, pooled, paired, reference, level)
+    components = correct_components(
+        concat_csv(snakemake.input.components, dtype={"component": str}), reference, level
+    )
     atomic_to_csv(metrics, snakemake.output.metrics)
     atomic_to_csv(summary, snakemake.output.summary)
-    atomic_write_text(snakemake.output.summary_md, summary_markdown(summary, reference))
-    atomic_write_text(snakemake.output.summary_tex, summary_latex(summary, reference))
-    atomic_to_csv(concat_csv(snakemake.input.components), snakemake.output.components)
+    atomic_to_csv(components, snakemake.output.components)
+    atomic_write_text(
+        snakemake.output.summary_md, summary_markdown(summary, reference, components, level)
+    )
+    atomic_write_text(
+        snakemake.output.summary_tex, summary_latex(summary, reference, components, level)
+    )
     infos = [read_json(path) for path in snakemake.input.infos]
     times = pd.DataFrame(
         {

@@ -1,4 +1,5 @@
-"""Score one model's out-of-fold predictions: per fold, pooled with bootstrap, paired."""
+"""Score one model's out-of-fold predictions: per fold, pooled and per component,
+with protein-bootstrap intervals and paired differences against the reference."""
 
 import logging
 
@@ -9,10 +10,15 @@ from moe import scoring
 from moe.folds import read_predictions
 from moe.io import atomic_to_csv, read_json
 
+PAIRED = ["metric", "difference", "lower", "upper", "better", "p_value"]
+COMPONENTS = ["component", "n_pairs", "n_redrawn", "metric", "value", "lower", "upper",
+              "diff", "diff_lower", "diff_upper", "p_value"]
+
 
 def main(snakemake):
     w, p = snakemake.wildcards, snakemake.params
     classes = read_json(snakemake.input.info)["classes"]
+    pairs = pd.read_csv(snakemake.input.pairs, sep="\t", dtype={"protein_a": str, "protein_b": str})
     keys = {"dataset": w.dataset, "split": w.split, "model": w.model}
 
     def tagged(frame):
@@ -20,15 +26,25 @@ def main(snakemake):
 
     ours = read_predictions(snakemake.input.predictions)
     atomic_to_csv(tagged(scoring.fold_metrics(ours, classes, p.n_bins)), snakemake.output.metrics)
-    pooled, replicates = scoring.pooled_evaluation(
-        ours, classes, p.n_resamples, p.level, p.seed, p.n_bins
-    )
-    atomic_to_csv(tagged(pooled), snakemake.output.pooled)
+    try:
+        table, replicates = scoring.protein_evaluation(
+            ours, pairs, classes, p.n_resamples, p.level, p.seed, p.n_bins
+        )
+    except ValueError as error:
+        raise ValueError(f"{snakemake.input.pairs}: {error}") from error
+    for (component, n_redrawn), _ in table.groupby(["component", "n_redrawn"], dropna=False):
+        if pd.isna(n_redrawn):
+            logging.warning("component %s holds fewer than two classes; not scored", component)
+        elif n_redrawn:
+            logging.info("component %s: %d resamples redrawn for a missing class",
+                         component, n_redrawn)
     atomic_to_csv(replicates, snakemake.output.replicates)
     if w.model == p.reference:
-        paired = pd.DataFrame(columns=["metric", "difference", "lower", "upper", "better"])
+        paired = table[["component", "metric"]].reindex(
+            columns=["component", "metric", "difference", "lower", "upper", "better", "p_value"]
+        )
     else:
-        paired = scoring.paired_evaluation(
+        paired = scoring.paired_protein_evaluation(
             ours,
             read_predictions(snakemake.input.reference),
             replicates,
@@ -37,11 +53,18 @@ def main(snakemake):
             p.level,
             p.n_bins,
         )
-    atomic_to_csv(tagged(paired), snakemake.output.paired)
-    components, unscored = scoring.component_metrics(ours, classes, p.n_bins)
-    for component in unscored:
-        logging.warning("component %s holds fewer than two classes; not scored", component)
-    atomic_to_csv(tagged(components), snakemake.output.components)
+    whole = table["component"] == "all"
+    atomic_to_csv(
+        tagged(table.loc[whole, ["metric", "estimate", "lower", "upper", "n_redrawn"]]),
+        snakemake.output.pooled,
+    )
+    atomic_to_csv(tagged(paired.loc[paired["component"] == "all", PAIRED]), snakemake.output.paired)
+    components = table[~whole].rename(columns={"estimate": "value"}).merge(
+        paired.rename(columns={"difference": "diff", "lower": "diff_lower",
+                               "upper": "diff_upper"}),
+        on=["component", "metric"], how="left",
+    )
+    atomic_to_csv(tagged(components[COMPONENTS]), snakemake.output.components)
 
 
 run(main, snakemake)  # noqa: F821
