@@ -145,7 +145,17 @@ def resolve_grid(model: str, scale: str = "default", overrides: dict | None = No
             )
         for value in values if key == "representation" else ():
             representation_of(model, {"representation": value})
-    return {key: list(values) for key, values in grid.items()}
+    return {key: [_typed(value) for value in values] for key, values in grid.items()}
+
+
+def _typed(value):
+    """A grid value given as text, typed as YAML types it ("100.0" -> 100.0, "scale" stays):
+    Snakemake's ``--config`` reads nested values with YAML's BaseLoader, as strings."""
+    if not isinstance(value, str):
+        return value
+    import yaml  # the workflow's dependency, needed only for grids given on its command line
+
+    return yaml.safe_load(value)
 
 
 def fit_plan(model: str, tuning: dict | None, run: list) -> dict:

@@ -190,3 +190,10 @@ def test_paper_scale_averages_every_inner_fold_and_covers_the_training_part():
             proba = table[["proba_0", "proba_1"]].to_numpy()
             per_fold.append(log_loss(table["y"].to_numpy(), proba))
         assert score == pytest.approx(np.mean(per_fold))
+
+
+def test_grid_values_from_the_command_line_are_typed():
+    # snakemake --config "tuning={grids: {svm: {C: [1.0, 10]}}}" passes every value as text
+    grid = resolve_grid("svm", overrides={"svm": {"C": ["1.0", "10"], "gamma": ["scale", "0.1"]}})
+    assert grid == {"C": [1.0, 10], "gamma": ["scale", 0.1]}
+    assert [type(v) for v in grid["C"]] == [float, int]
