@@ -159,6 +159,7 @@ def fit_fold(
     *,
     grid: dict | None = None,
     inner: list | None = None,
+    extend: int = 0,
     pca_dim: int = 32,
     random_state: int | None = 0,
     n_threads: int | None = 1,
@@ -184,6 +185,8 @@ def fit_fold(
     inner : list of Fold, optional
         Inner folds inside ``fold.train`` (:func:`moe.tuning.inner_folds`); needed
         for a non-empty grid.
+    extend : int
+        The most candidates :func:`moe.tuning.tune` may add beyond the grid's edge.
     pca_dim, random_state, n_threads
         As for :func:`moe.baselines.build_model`; ``n_threads`` also caps the
         BLAS and OpenMP pools during fit and predict
@@ -211,7 +214,7 @@ def fit_fold(
         from moe.tuning import tune  # moe.tuning builds on fit_predict of this module
 
         tuning = tune(name, settings, grid or {}, inputs, y, inner, fold_index, n_classes,
-                      fit_predict=fit_predict, **build)
+                      fit_predict=fit_predict, extend=extend, **build)
         settings = {**settings, **tuning.chosen}
     table, fit_seconds, predict_seconds, estimator = fit_predict(
         name, settings, inputs, y, fold, fold_index, n_classes, **build

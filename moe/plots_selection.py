@@ -8,6 +8,7 @@ dendrogram and DSC figure, of the workflow and of a fitted ``MixingDendrogram`` 
 from __future__ import annotations
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from scipy.cluster.hierarchy import dendrogram as scipy_dendrogram
 
@@ -193,9 +194,42 @@ def plot_selection_cost_experiment(table, path) -> None:
     atomic_savefig(fig, path, dpi=120)
 
 
+def plot_split_copies_experiment(table, path) -> None:
+    """Per K0 (columns): the share of replicates selecting K0 (top) and the mean selected
+    number of experts (bottom) against n, one line per DSC variant, when the over-fitted model
+    is the truth split into exact copies."""
+    K0s = sorted(table["K0"].unique())
+    methods = list(dict.fromkeys(table["method"]))
+    # one colour per method in every panel; the paper scale has more than ten variants
+    palette = colormaps["tab20" if len(methods) > 10 else "tab10"].colors
+    colour = {method: palette[i % len(palette)] for i, method in enumerate(methods)}
+    fig = Figure(figsize=(5 * len(K0s) + 3, 8), layout="constrained")
+    axes = fig.subplots(2, len(K0s), sharex=True, squeeze=False)
+    for col, K0 in enumerate(K0s):
+        sub = table[table["K0"] == K0]
+        summary = sub.groupby(["method", "n"]).agg(
+            share=("correct", "mean"), mean_k=("selected_k", "mean")).reset_index()
+        for method in methods:
+            g = summary[summary["method"] == method]
+            style = {"marker": "o", "color": colour[method], "label": method}
+            axes[0, col].plot(g["n"], g["share"], "--", **style)
+            axes[1, col].plot(g["n"], g["mean_k"], "--", **style)
+        axes[1, col].axhline(K0, color="k", lw=0.8)
+        axes[0, col].set_title(f"split copies, K0 = {K0}")
+        axes[0, col].set_ylim(-0.05, 1.05)
+        axes[1, col].set_xscale("log")
+        axes[1, col].set_xlabel("n")
+    axes[0, 0].set_ylabel("share of replicates selecting K0")
+    axes[1, 0].set_ylabel("mean selected number of experts")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize="x-small", loc="outside right center")
+    atomic_savefig(fig, path, dpi=120)
+
+
 EXPERIMENT_PLOTS = {
     "selection": plot_selection_experiment,
     "voronoi": plot_voronoi_experiment,
     "optimisation": plot_optimisation_experiment,
     "selection_cost": plot_selection_cost_experiment,
+    "split_copies": plot_split_copies_experiment,
 }

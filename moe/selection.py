@@ -9,7 +9,10 @@ number of observations:
     ICL = BIC + 2 E,   E = -sum_i sum_k tau_ik log tau_ik >= 0  (0 log 0 = 0),
 
 E being the entropy of the responsibilities tau_ik at the fitted parameters, so ICL penalises
-experts whose assignment is ambiguous (Biernacki, Celeux and Govaert 2000).
+experts whose assignment is ambiguous (Biernacki, Celeux and Govaert 2000). A ridge fit
+(``alpha > 0``) has fewer degrees of freedom than free parameters: nu is then the effective
+count tr[(J + alpha D)^+ J] (``moe.dendrogram.effective_df``), as in the dendrogram's BIC, so
+the sweep and the tree charge a ridge fit alike.
 """
 
 from __future__ import annotations
@@ -33,13 +36,16 @@ def entropy(tau) -> float:
 
 
 def information_criteria(model: SGMLMoE, X, y) -> dict:
-    """loglik, n_parameters, entropy, aic, bic and icl of a fitted ``model`` on (X, y)."""
+    """loglik, n_parameters, df (nu: the free parameters, or a ridge fit's effective degrees
+    of freedom), entropy, aic, bic and icl of a fitted ``model`` on (X, y)."""
+    from moe.dendrogram import effective_df  # the tree's module builds on this one's model
+
     n = len(X)
     loglik = model.loglik(X, y)
-    nu = model.n_parameters_
+    nu = model.n_parameters_ if model.alpha == 0 else effective_df(model, X, y)
     E = entropy(model.responsibilities(X, y))
     bic = -2 * loglik + nu * np.log(n)
-    return {"loglik": loglik, "n_parameters": nu, "entropy": E,
+    return {"loglik": loglik, "n_parameters": model.n_parameters_, "df": nu, "entropy": E,
             "aic": -2 * loglik + 2 * nu, "bic": bic, "icl": bic + 2 * E}
 
 
@@ -62,7 +68,7 @@ def sweep(X, y, k_max, criteria=CRITERIA, *, estimator=None, return_estimators=F
     Returns
     -------
     DataFrame, one row per K = 1..k_max: ``n_experts``, ``loglik``, ``mean_loglik``,
-    ``n_parameters``, ``entropy``, the criteria (smaller is better), ``converged``, ``n_iter``
+    ``n_parameters``, ``df`` (nu of the criteria), ``entropy``, the criteria (smaller is better), ``converged``, ``n_iter``
     and ``fit_seconds``; with ``return_estimators`` also the list of fitted models.
     """
     criteria = tuple(criteria)
@@ -80,7 +86,8 @@ def sweep(X, y, k_max, criteria=CRITERIA, *, estimator=None, return_estimators=F
         scores = information_criteria(model, X, y)
         rows.append({"n_experts": K, "loglik": scores["loglik"],
                      "mean_loglik": scores["loglik"] / len(X),
-                     "n_parameters": scores["n_parameters"], "entropy": scores["entropy"],
+                     "n_parameters": scores["n_parameters"], "df": scores["df"],
+                     "entropy": scores["entropy"],
                      **{c: scores[c] for c in criteria}, "converged": bool(model.converged_),
                      "n_iter": int(model.n_iter_), "fit_seconds": seconds})
         models.append(model)

@@ -5,6 +5,10 @@ p(y | x) = sum_k pi_k(x) p_k(y | x). With ``epsilon > 0`` a share epsilon of the
 contaminated: their label comes from a multinomial logit on the squares of the inputs, which no
 finite set of linear experts represents exactly, so criteria that trade likelihood against a
 parameter count keep adding experts as n grows.
+
+Two truths: :func:`well_separated_parameters` (experts owning sectors of the input space), and
+:func:`simplex_parameters`, whose atoms form a regular simplex; :func:`split_copies` splits the
+latter's experts into exact copies, an over-fitted model equal to the truth.
 """
 
 from __future__ import annotations
@@ -45,6 +49,72 @@ def well_separated_parameters(n_experts, n_features, n_classes, *, gate_scale=3.
     V[np.arange(K), np.arange(K) % M, 0] = expert_scale
     V[:, :, 1:] = rng.normal(scale=slope_scale, size=(K, M, d))
     return W - W[-1], V - V[:, -1:, :]
+
+
+def simplex_parameters(n_experts, n_classes=3, gate_scale=3.0, expert_scale=6.0):
+    """True parameters (W, V) whose K0 = ``n_experts`` atoms are the vertices of a regular simplex.
+
+    The inputs are d = K0 (so p = K0 + 1 with the intercept). Gate: intercepts b = 0 (equal
+    mixing weights at x = 0) and row k of W the slope ``gate_scale`` e_k (input k). Expert k:
+    one slope ``expert_scale`` on input k, for class k mod (M - 1), every other coefficient 0.
+    Every pair of atoms is then at the same distance, so every true merge of the parameter tree
+    has the same height (Ward's heights of a regular simplex are equal) and the literal DSC is
+    not biased towards fewer experts. The truth of the split-copies construction
+    (:func:`split_copies`; the ``split_copies`` experiment of ``moe.synthetic``).
+
+    Returns
+    -------
+    gate_coef : ndarray (K0, K0 + 1)
+        W, as constructed: its last row is not translated to 0
+        (``SGMLMoE.from_parameters`` does that; the model is the same).
+    expert_coef : ndarray (K0, M, K0 + 1)
+        V, last class row 0.
+    """
+    K, M = _check_positive(n_experts=n_experts, n_classes=n_classes)
+    if M < 2:
+        raise ValueError(f"n_classes must be at least 2; got {M}")
+    p = K + 1
+    W = np.zeros((K, p))
+    V = np.zeros((K, M, p))
+    for k in range(K):
+        W[k, 1 + k] = gate_scale
+        V[k, k % (M - 1), 1 + k] = expert_scale
+    return W, V
+
+
+def split_copies(gate_coef, expert_coef, copies, random_state=None):
+    """The same model with expert k split into ``copies[k]`` exact copies, atoms shuffled.
+
+    Each copy of expert k keeps its gate slopes and its expert coefficients V_k and takes the
+    gate intercept b_k - log c_k, c_k = ``copies[k]``: the c_k copies carry together the weight
+    e^{b_k} of the original, so p(y | x) is unchanged (an over-fitted measure with K0 true atoms
+    and sum_k c_k fitted ones, whose true merges all have height 0). The rows are returned in an
+    order drawn from ``random_state`` (a seed, ``numpy.random.Generator`` or ``RandomState``),
+    so that copies are not neighbours.
+
+    Returns
+    -------
+    gate_coef : ndarray (sum c, p)
+    expert_coef : ndarray (sum c, M, p)
+    """
+    W = np.asarray(gate_coef, dtype=float)
+    V = np.asarray(expert_coef, dtype=float)
+    copies = np.asarray(copies)
+    if W.ndim != 2 or V.ndim != 3 or V.shape[0] != W.shape[0] or V.shape[2] != W.shape[1]:
+        raise ValueError(
+            f"gate_coef must be (K, p) and expert_coef (K, M, p); got {W.shape} and {V.shape}"
+        )
+    if copies.shape != (len(W),):
+        raise ValueError(f"copies must give one count per expert ({len(W)}); got {copies.tolist()}")
+    _check_positive(**{f"copies[{k}]": c for k, c in enumerate(copies.tolist())})
+    rows = np.repeat(np.arange(len(W)), copies.astype(int))
+    W_split = W[rows].copy()
+    W_split[:, 0] -= np.log(copies[rows].astype(float))
+    if isinstance(random_state, np.random.RandomState):
+        order = random_state.permutation(len(rows))
+    else:
+        order = np.random.default_rng(random_state).permutation(len(rows))
+    return W_split[order], V[rows][order]
 
 
 def true_model(gate_coef, expert_coef) -> SGMLMoE:

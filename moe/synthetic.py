@@ -1,4 +1,4 @@
-"""The synthetic study (docs/method.md, section "Synthetic study"): four experiments, each a tidy table and a figure.
+"""The synthetic study (docs/method.md, section "Synthetic study"): five experiments, each a tidy table and a figure.
 
 ``run_experiment(name, settings, seed, scale)`` returns a DataFrame; ``plot_experiment(name,
 table, path)`` draws it and ``summarize(name, table)`` writes its summary as Markdown tables.
@@ -19,9 +19,16 @@ it changes; the rest come from ``SETTINGS[scale][name]``.
    ``moe.bench.optimum.METHODS``).
 4. ``selection_cost``: the wall time of one over-fitted fit plus the dendrogram against the
    sweep K = 1..K_bar (``moe.bench.selection_cost``'s two paths).
+5. ``split_copies``: the share of replicates in which each DSC variant returns K0 when the
+   over-fitted model is the truth itself, its experts split into exact copies: the truth
+   ``moe.simulate.simplex_parameters(K0)`` (atoms on a regular simplex), experts 0 and 2 split
+   in two copies each with intercept b - log 2 (``moe.simulate.split_copies``, atoms shuffled),
+   for K0 = 2, 3, 4 against n. No fit: the tree starts from the split model, so a miss is the
+   selector's, not the optimiser's.
 
 Every model is ``SGMLMoE(**fit)`` with the experiment's ``fit`` settings (SGMLMoE's parameters,
-e.g. ``n_init``, ``max_iter``, ``tol``), so the study validates the estimator users get.
+e.g. ``n_init``, ``max_iter``, ``tol``), so the study validates the estimator users get
+(``split_copies``: the split model carries them, for the merges and refits of its tree).
 
 Command line (writes ``<out>/<name>.csv``, ``.png`` and ``.md``, the summary tables):
 
@@ -46,7 +53,7 @@ from threadpoolctl import threadpool_limits
 
 from moe.bench.optimum import METHODS, trace_method
 from moe.bench.selection_cost import dendrogram_path, sweep_path
-from moe.dendrogram import DEFAULT_VARIANT, OMEGAS, MixingDendrogram, resolve_variant
+from moe.dendrogram import DEFAULT_VARIANT, OMEGAS, VARIANTS, MixingDendrogram, resolve_variant
 from moe.io import atomic_path, atomic_to_csv, atomic_write_text
 from moe.model import SGMLMoE
 from moe.plots_selection import EXPERIMENT_PLOTS
@@ -54,16 +61,22 @@ from moe.selection import CRITERIA, best_k, sweep
 from moe.simulate import (
     loglog_slope,
     sample,
+    simplex_parameters,
+    split_copies,
     true_model,
     voronoi_loss,
     well_separated_parameters,
 )
 
-EXPERIMENTS = ("selection", "voronoi", "optimisation", "selection_cost")
+EXPERIMENTS = ("selection", "voronoi", "optimisation", "selection_cost", "split_copies")
 
 _TRUTH = {"K0": 3, "d": 2, "M": 4, "gate_scale": 3.0, "expert_scale": 3.0, "slope_scale": 0.5,
           "truth_seed": 0}
 _FIT = {"max_iter": 1000, "tol": 1e-7, "n_threads": 1, "n_init": 2}
+# the split-copies truth (moe.simulate.simplex_parameters' defaults) and the split model's
+# settings: plain MM (no SQUAREM), whose steps keep exact copies exact (see _run_split_copies)
+_SIMPLEX = {"M": 3, "gate_scale": 3.0, "expert_scale": 6.0}
+_SPLIT_FIT = {"n_threads": 1, "tol": 1e-8, "accelerate": False}
 
 SETTINGS = {
     "default": {
@@ -84,6 +97,9 @@ SETTINGS = {
         "selection_cost": {"truth": _TRUTH, "n_grid": [2000, 8000], "replicates": 1,
                            "k_extra": 2, "variant": DEFAULT_VARIANT,
                            "fit": {**_FIT, "max_iter": 300, "tol": 1e-6}},
+        "split_copies": {"K0_grid": [2, 3, 4], "copies": [2, 1, 2, 1], "truth": _SIMPLEX,
+                         "n_grid": [2000], "replicates": 1,
+                         "variants": [DEFAULT_VARIANT, "literal"], "fit": _SPLIT_FIT},
     },
 }
 _ALL_TREES = ["literal", "normalised", "refit", "normalised_refit", "predictive",
@@ -99,6 +115,8 @@ SETTINGS["paper"] = {
              "omegas": list(OMEGAS)},
             {"name": "well-specified K0=2", **_TRUTH, "K0": 2, "epsilon": 0.0},
             {"name": "well-specified K0=1", **_TRUTH, "K0": 1, "epsilon": 0.0},
+            # a second K0 = 3 truth: how much the n = 2,000 verdict owes to one draw of it
+            {"name": "well-specified, second truth", **_TRUTH, "truth_seed": 1, "epsilon": 0.0},
         ],
         "n_grid": [2000, 6000, 20000], "replicates": 5, "k_extra": 3, "alphas": [0.0],
         "variants": [DEFAULT_VARIANT, "literal"], "omegas": ["log"], "fit": _FIT,
@@ -109,6 +127,8 @@ SETTINGS["paper"] = {
     "selection_cost": {**SETTINGS["default"]["selection_cost"],
                        "n_grid": [2000, 6000, 20000], "replicates": 3, "k_extra": 3,
                        "fit": _FIT},
+    "split_copies": {**SETTINGS["default"]["split_copies"], "n_grid": [2000, 6000, 20000],
+                     "replicates": 5, "variants": list(VARIANTS)},
 }
 
 
@@ -287,11 +307,50 @@ def _run_selection_cost(s, seed):
     return pd.DataFrame(rows)
 
 
+# ---------------------------------------------------------------------------- 5. split copies
+def _run_split_copies(s, seed):
+    """Columns: K0, n, replicate, method (``dsc:<variant>``), selected_k, correct, seconds.
+
+    Per K0 in ``K0_grid``, n and replicate: data from the truth ``simplex_parameters(K0,
+    M, gate_scale, expert_scale)`` (those keys of ``truth``), and the split model: expert k in
+    ``copies[k]`` copies (the first K0 entries; default experts 0 and 2 in two) with intercept
+    b - log c, atoms shuffled, which predicts exactly as the truth. ``SGMLMoE.from_parameters(..., **fit)`` holds it; the default
+    ``fit`` is plain MM (``accelerate=False``), whose steps keep exact copies exact, while
+    SQUAREM's extrapolation amplifies last-bit differences between them until they drift apart
+    into a genuinely over-fitted model. Each variant's ``MixingDendrogram`` is built on it and
+    scored on the data; ``seconds`` is that tree.
+    """
+    rows = []
+    copies = list(s["copies"])
+    for K0 in s["K0_grid"]:
+        if len(copies) < K0:
+            raise ValueError(f"copies {copies} gives fewer than K0 = {K0} experts")
+        truth_spec = s["truth"]
+        W, V = simplex_parameters(K0, n_classes=truth_spec["M"],
+                                  gate_scale=truth_spec["gate_scale"],
+                                  expert_scale=truth_spec["expert_scale"])
+        truth = true_model(W, V)
+        for n in s["n_grid"]:
+            for rep in range(s["replicates"]):
+                data_seed, split_seed = _seeds(seed, "split_copies", K0, n, rep)
+                X, y = sample(truth, n, random_state=data_seed)
+                split = SGMLMoE.from_parameters(
+                    *split_copies(W, V, copies[:K0], split_seed), truth.classes_, **s["fit"])
+                for variant in s["variants"]:
+                    t0 = time.perf_counter()
+                    k = MixingDendrogram(split, variant).fit(X, y).selected_k_
+                    rows.append({"K0": K0, "n": n, "replicate": rep, "method": f"dsc:{variant}",
+                                 "selected_k": k, "correct": k == K0,
+                                 "seconds": time.perf_counter() - t0})
+    return pd.DataFrame(rows)
+
+
 _RUNNERS = {
     "selection": _quietly(_run_selection),
     "voronoi": _quietly(_run_voronoi),
     "optimisation": _run_optimisation,
     "selection_cost": _quietly(_run_selection_cost),
+    "split_copies": _quietly(_run_split_copies),
 }
 
 
@@ -324,6 +383,15 @@ def summarize(name, table) -> str:
                 row[f"seconds to {gap:g}"] = round(hit["seconds"].iloc[0], 2) if len(hit) else None
             rows[solver] = row
         return _markdown(pd.DataFrame(rows).T)
+    if name == "split_copies":
+        cells = table.groupby(["method", "K0", "n"], sort=False).agg(
+            hits=("correct", "sum"), replicates=("correct", "size"),
+            mean_k=("selected_k", "mean"))
+        cells = pd.Series([f"{int(h)}/{int(r)} ({k:.1f})" for h, r, k in cells.to_numpy()],
+                          index=cells.index).unstack(["K0", "n"])
+        cells.columns = [f"K0={K0} n={n}" for K0, n in cells.columns]
+        return ("Replicates selecting K0 from the split-copies truth (mean selected K):\n\n"
+                + _markdown(cells))
     median = table.groupby(["procedure", "n"])["seconds"].median().unstack("n").round(2)
     return "Median wall time (s):\n\n" + _markdown(median)
 

@@ -11,10 +11,25 @@ from __future__ import annotations
 
 # threadpoolctl caps only the runtimes loaded when the limit is set: importing
 # k-means loads scikit-learn's OpenMP runtime before any limit is taken.
+import sys
+from contextlib import nullcontext
+
 import sklearn.cluster  # noqa: F401
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["limit_threads"]
+
+# Finding the loaded runtimes reads the process's memory map (about 4 ms); a tree or a
+# bootstrap calls limit_threads hundreds of times. The controller is kept until a module is
+# imported, which may load a new runtime (XGBoost's OpenMP, say), and then made again.
+_controller: tuple[int, ThreadpoolController] | None = None
+
+
+def _current_controller() -> ThreadpoolController:
+    global _controller
+    if _controller is None or _controller[0] != len(sys.modules):
+        _controller = (len(sys.modules), ThreadpoolController())
+    return _controller[1]
 
 
 def limit_threads(n_threads: int | None):
@@ -22,4 +37,6 @@ def limit_threads(n_threads: int | None):
 
     ``None`` leaves the pools as they are. On exit the previous sizes return.
     """
-    return threadpool_limits(limits=n_threads)
+    if n_threads is None:
+        return nullcontext()
+    return _current_controller().limit(limits=n_threads)

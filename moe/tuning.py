@@ -19,9 +19,9 @@ part. The argmin (first in grid order on ties) is refitted on the whole training
 :func:`moe.folds.fit_fold`. The inner-validation predictions of the chosen candidate are
 kept: they are the calibration set of :mod:`moe.calibration`. A grid point of
 ``moe_mm_dsc`` is the whole :class:`moe.DendrogramSelector`, so K is chosen by the model's
-own selector at each alpha. The grid points are independent fits: SGMLMoE has no warm
-start, so the order of the alphas cannot make a later fit cheaper; measured on fold 0 the
-three alphas 1, 10, 100 cost about the same (within 30 %) on both datasets.
+own selector at each alpha. The grid points are independent fits,
+each from the estimator's own starts (measured on fold 0, the alphas 1, 10 and 100 cost about
+the same, within 30 %, on both datasets).
 
 ``moe_em_bic`` (the EM sweep, a variant of our method, not a baseline) is not tuned by
 default: it takes the alpha chosen for ``moe_mm_dsc`` on the same outer fold
@@ -29,6 +29,15 @@ default: it takes the alpha chosen for ``moe_mm_dsc`` on the same outer fold
 grid point, about three times the whole sweep's cost, and the two MoEs share the penalty's
 meaning (ridge on expert and gate slopes), so one choice per fold compares them at the same
 regularisation. A grid given for ``moe_em_bic`` in the config tunes it by itself instead.
+
+Edges. A grid's best point at its edge says the optimum may lie beyond it. When a grid has
+one setting with a known range (:data:`EXTENSIBLE`) and its best candidate is the smallest or
+the largest value scored, :func:`tune` scores one more value beyond that edge, a step of the
+same ratio as the edge's last one (30, 300 -> 3000), and repeats while the new value is best,
+at most ``extend`` times (the plan's ``extend``, default :data:`DEFAULT_EXTEND`) and never past
+the setting's range. Every model gets the same rule, so the budget follows the data: a model
+pays for an extra point only on the folds that ask for one. Grids of several settings (the
+paper scale's) are not extended.
 
 The probe is never tuned. Equal budgets: every baseline is scored on the same inner
 holdout and gets a grid of comparable size (:data:`DEFAULT_GRIDS`); the representation
@@ -53,11 +62,15 @@ __all__ = [
     "SCALES",
     "DEFAULT_GRIDS",
     "BORROWED",
+    "EXTENSIBLE",
+    "DEFAULT_EXTEND",
     "TUNING_COLUMNS",
     "resolve_grid",
     "fit_plan",
     "borrowed_settings",
+    "consensus_settings",
     "candidates",
+    "extension",
     "inner_seed",
     "inner_folds",
     "TuningResult",
@@ -69,14 +82,14 @@ __all__ = [
 SCALES = ("default", "paper")
 
 # Default grids were sized on the real data (CPU time of the tuned fit on fold 0 of each
-# dataset x split, one thread) so that tuning adds at most ~900 CPU-s to the default run's
-# fit stage, net of the refits the calibrated models no longer make: two candidates for
-# the costly models (moe_mm_dsc, xgb, rf, svm), three or four for the cheap ones (logreg,
-# mlp), whose extra points can only favour the baselines. Edges were moved where fold-0
-# tuning chose an edge of a first grid (logreg C = 0.01, mlp alpha = 1, svm C = 3 of
-# {0.3, 3}; moe_mm_dsc alpha = 100 of {1, 10, 100} on all four fold-0 holdouts, so its two
-# points bracket 100). Paper grids are fuller. A config grid for a model replaces the model's grid
-# here; {} turns its tuning off.
+# dataset x split, one thread): two candidates for the costly models (moe_mm_dsc, xgb, rf,
+# svm), three or four for the cheap ones (logreg, mlp), whose extra points can only favour
+# the baselines. A first full run chose an edge of these grids in most folds (moe_mm_dsc
+# alpha = 300 in 18 of 20, svm C = 10 in 18, xgb learning_rate = 0.1 in 15, logreg C =
+# 0.001 in 9, mlp alpha = 10 in 12): the edge extension (``extend``, see "Edges" above)
+# follows those folds beyond the grid instead of widening every grid on every fold. Paper
+# grids are fuller. A config grid for a model replaces the model's grid here; {} turns its
+# tuning off.
 DEFAULT_GRIDS: dict[str, dict[str, dict[str, list]]] = {
     "default": {
         "moe_mm_dsc": {"alpha": [30.0, 300.0]},
@@ -95,6 +108,18 @@ DEFAULT_GRIDS: dict[str, dict[str, dict[str, list]]] = {
         "rf": {"min_samples_leaf": [1, 2, 5, 10]},
     },
 }
+
+# setting -> (lowest allowed, highest allowed, type) of the values an edge extension may add;
+# a float range excludes its lower end (a penalty or a learning rate of 0 is another model).
+# The same name means the same kind of setting in every model that has it: alpha a ridge
+# (MoE) or L2 penalty (MLP), C an inverse penalty (logreg, SVM).
+EXTENSIBLE: dict[str, tuple[float, float, type]] = {
+    "alpha": (0.0, np.inf, float),
+    "C": (0.0, np.inf, float),
+    "learning_rate": (0.0, 1.0, float),
+    "min_samples_leaf": (1, np.inf, int),
+}
+DEFAULT_EXTEND = 2
 
 # model -> (model whose chosen settings it takes on the same fold, the settings taken)
 BORROWED: dict[str, tuple[str, tuple[str, ...]]] = {"moe_em_bic": ("moe_mm_dsc", ("alpha",))}
@@ -173,8 +198,9 @@ def fit_plan(model: str, tuning: dict | None, run: list) -> dict:
     Returns
     -------
     dict
-        ``scale``, ``n_inner``, ``grid`` (``{}``: not tuned), ``inner`` (whether to make the
-        inner fits) and ``borrow`` (``{"model", "keys"}`` of :data:`BORROWED`, or None).
+        ``scale``, ``n_inner``, ``grid`` (``{}``: not tuned), ``extend`` (the most values
+        :func:`tune` may add beyond the grid's edges), ``inner`` (whether to make the inner
+        fits) and ``borrow`` (``{"model", "keys"}`` of :data:`BORROWED`, or None).
     """
     tuning = dict(tuning or {})
     enabled = tuning.get("enabled", True)
@@ -196,6 +222,7 @@ def fit_plan(model: str, tuning: dict | None, run: list) -> dict:
         "scale": scale,
         "n_inner": int(tuning.get("n_inner", 4)),
         "grid": grid,
+        "extend": int(tuning.get("extend", DEFAULT_EXTEND)),
         "inner": bool(grid) or calibrated,
         "borrow": borrow,
     }
@@ -219,10 +246,69 @@ def borrowed_settings(info: dict, keys) -> dict:
     return {key: settings[key] for key in keys}
 
 
+def consensus_settings(infos, keys) -> dict:
+    """The settings ``keys`` most often chosen over fold jsons (``settings`` of each), for a fit
+    that stands for all the folds (the workflow's whole-dataset figures).
+
+    Ties go to the middle value of those tied (the lower of the two middle ones).
+
+    Raises
+    ------
+    ValueError
+        If there are no fold jsons, or one lacks a key (:func:`borrowed_settings`).
+    """
+    infos = list(infos)
+    if not infos:
+        raise ValueError("consensus_settings needs at least one fold json")
+    chosen = [borrowed_settings(info, keys) for info in infos]
+    consensus = {}
+    for key in keys:
+        values = [c[key] for c in chosen]
+        counts = {value: values.count(value) for value in values}
+        tied = sorted(value for value, count in counts.items() if count == max(counts.values()))
+        consensus[key] = tied[(len(tied) - 1) // 2]
+    return consensus
+
+
 def candidates(grid: dict) -> list[dict]:
     """The Cartesian product of ``grid``'s values, in grid order (``[{}]`` for ``{}``)."""
     keys = list(grid)
     return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+
+
+def extension(grid: dict, tried: list[dict], scores: list[float]):
+    """The candidate one step beyond the grid's edge, or None (see "Edges" above).
+
+    ``tried`` are the candidates scored so far with their ``scores``. A value is proposed when
+    ``grid`` has one setting in :data:`EXTENSIBLE`, every tried value is a positive number and
+    the best (first minimum) is the smallest or the largest of them: the edge times the ratio
+    of the edge to its neighbour (or divided by it, below), rounded for an integer setting.
+    None when the best is inside, the step leaves the setting's range, or rounding repeats a
+    tried value.
+    """
+    if len(grid) != 1:
+        return None
+    (key,) = grid
+    if key not in EXTENSIBLE:
+        return None
+    values = [candidate[key] for candidate in tried]
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0 for v in values):
+        return None
+    ordered = sorted(set(values))
+    if len(ordered) < 2:
+        return None
+    best = values[int(np.argmin(scores))]
+    if best == ordered[-1]:
+        value = best * best / ordered[-2]
+    elif best == ordered[0]:
+        value = best * best / ordered[1]
+    else:
+        return None
+    low, high, kind = EXTENSIBLE[key]
+    # ten significant digits: 0.1 * 0.1 / 1 is 0.01 in the table, not 0.010000000000000002
+    value = kind(round(value)) if kind is int else float(f"{value:.10g}")
+    inside = (low <= value if kind is int else low < value) and value <= high
+    return {key: value} if inside and value not in ordered else None
 
 
 def inner_seed(seed: int, fold_index: int) -> int:
@@ -288,6 +374,9 @@ class TuningResult:
     scores : list of float
         Inner score of every candidate, in :func:`candidates` order.
     candidates : list of dict
+        The grid's candidates, then those added beyond its edge (:func:`extension`).
+    n_grid : int
+        How many of ``candidates`` are the grid's; the rest were added.
     inner_predictions : DataFrame
         The chosen candidate's inner-validation prediction table(s), concatenated.
     n_inner : int
@@ -300,23 +389,28 @@ class TuningResult:
     inner_predictions: pd.DataFrame
     n_inner: int
     seconds: float = 0.0
+    n_grid: int = 0
 
 
 def tune(
     name: str, settings: dict, grid: dict, inputs, y: np.ndarray, folds: list[Fold],
-    fold_index: int, n_classes: int, *, fit_predict, **build,
+    fold_index: int, n_classes: int, *, fit_predict, extend: int = 0, **build,
 ) -> TuningResult:
     """Score every candidate of ``grid`` on ``folds`` (inner folds); argmin of log-loss.
 
     ``fit_predict(name, settings, inputs, y, fold, fold_index, n_classes, **build)`` is
     :func:`moe.folds.fit_predict` (passed in to keep this module free of the fit details);
-    it returns ``(table, fit_seconds, predict_seconds, estimator)``.
+    it returns ``(table, fit_seconds, predict_seconds, estimator)``. Up to ``extend``
+    candidates are added beyond the grid's edge while its best lies there (:func:`extension`).
     """
     if not folds:
         raise ValueError("tune needs at least one inner fold")
-    grid_candidates = candidates(grid)
-    scores, tables, seconds = [], [], 0.0
-    for candidate in grid_candidates:
+    if isinstance(extend, bool) or not isinstance(extend, int) or extend < 0:
+        raise ValueError(f"extend must be an integer >= 0; got {extend!r}")
+    tried, scores, tables, seconds = [], [], [], 0.0
+
+    def score(candidate):
+        nonlocal seconds
         per_fold, fold_tables = [], []
         for inner in folds:
             table, fit_s, predict_s, _ = fit_predict(
@@ -326,12 +420,19 @@ def tune(
             proba = table[[f"proba_{c}" for c in range(n_classes)]].to_numpy()
             per_fold.append(log_loss(table["y"].to_numpy(dtype=np.int64), proba))
             fold_tables.append(table)
+        tried.append(candidate)
         scores.append(float(np.mean(per_fold)))
         tables.append(pd.concat(fold_tables, ignore_index=True))
+
+    for candidate in candidates(grid):
+        score(candidate)
+    n_grid = len(tried)
+    while len(tried) - n_grid < extend and (beyond := extension(grid, tried, scores)):
+        score(beyond)
     best = int(np.argmin(scores))  # first minimum: grid order breaks ties
     return TuningResult(
-        chosen=grid_candidates[best], scores=scores, candidates=grid_candidates,
-        inner_predictions=tables[best], n_inner=len(folds), seconds=seconds,
+        chosen=tried[best], scores=scores, candidates=tried,
+        inner_predictions=tables[best], n_inner=len(folds), seconds=seconds, n_grid=n_grid,
     )
 
 
@@ -347,7 +448,8 @@ def tuning_rows(
     """The ``ppi_tuning.csv`` rows of one model on one fold (without dataset/split/fold).
 
     One row per candidate and grid setting (``inner_score`` the candidate's mean inner
-    log-loss, ``chosen`` true for the argmin), one row per borrowed setting, and a
+    log-loss, ``chosen`` true for the argmin; a candidate added beyond the grid's edge says so
+    in ``note``), one row per borrowed setting, and a
     ``representation`` row for every model (inner score empty unless it was tuned).
     """
     rows = []
@@ -358,7 +460,8 @@ def tuning_rows(
                 rows.append({
                     "model": name, "candidate": index, "parameter": key, "value": _text(value),
                     "inner_score": score, "chosen": candidate == result.chosen,
-                    "n_inner": result.n_inner, "note": "",
+                    "n_inner": result.n_inner,
+                    "note": "" if index < result.n_grid else "added beyond the grid's edge",
                 })
     for key, value in (borrowed or {}).items():
         rows.append({

@@ -22,7 +22,13 @@ from moe.dendrogram import (
     predictive_dissimilarity,
 )
 from moe.selectors import DendrogramSelector
-from moe.simulate import sample, true_model, well_separated_parameters
+from moe.simulate import (
+    sample,
+    simplex_parameters,
+    split_copies,
+    true_model,
+    well_separated_parameters,
+)
 
 
 @pytest.fixture(scope="module")
@@ -199,34 +205,11 @@ def test_init_does_no_work_and_an_unfitted_model_is_fitted_by_fit(overfit):
 
 
 # ---------------------------------------------------------------------------- split copies
-def _simplex_truth(K0, M=3, g=3.0, c=6.0):
-    """K0 well-separated experts whose atoms are the vertices of a regular simplex, equal weights.
-
-    Gate slope g e_k and one expert slope c on input k: every pair of atoms is at the same
-    distance, so every true merge of the parameter tree has the same height (Ward's heights of
-    a regular simplex are equal) and the literal DSC is not biased towards fewer experts.
-    """
-    p = K0 + 1
-    W = np.zeros((K0, p))
-    V = np.zeros((K0, M, p))
-    for k in range(K0):
-        W[k, 1 + k] = g
-        V[k, k % (M - 1), 1 + k] = c
-    return W, V
-
-
-def _split(W, V, copies, rng):
-    """Each expert k in copies[k] copies with intercept b - log c: the same model."""
-    rows = np.repeat(np.arange(len(W)), copies)
-    W_split = W[rows].copy()
-    W_split[:, 0] -= np.log(np.asarray(copies)[rows])
-    order = rng.permutation(len(rows))
-    return W_split[order], V[rows][order]
-
-
 @pytest.mark.parametrize("K0", [2, 3, 4])
 def test_split_copies_every_variant_returns_k0(K0):
-    """Experts 0 and 2 split in two copies each (intercept b - log 2), atoms shuffled.
+    """The truth ``moe.simulate.simplex_parameters(K0)`` (atoms on a regular simplex, equal
+    weights), split by ``moe.simulate.split_copies``: experts 0 and 2 split in two copies each
+    (intercept b - log 2), atoms shuffled.
 
     The first merges join copies at height 0 and give back the true model exactly. The split
     model refits with plain MM (``accelerate=False``): its steps keep exact copies exact, while
@@ -234,10 +217,10 @@ def test_split_copies_every_variant_returns_k0(K0):
     into a genuinely over-fitted model, which would make this check statistical.
     """
     rng = np.random.default_rng(K0)
-    W, V = _simplex_truth(K0)
+    W, V = simplex_parameters(K0)
     truth = true_model(W, V)
     X, y = sample(truth, 3000, random_state=K0)
-    split = SGMLMoE.from_parameters(*_split(W, V, [2, 1, 2, 1][:K0], rng), truth.classes_,
+    split = SGMLMoE.from_parameters(*split_copies(W, V, [2, 1, 2, 1][:K0], rng), truth.classes_,
                                     n_threads=1, tol=1e-8, accelerate=False)
     np.testing.assert_allclose(split.predict_proba(X), truth.predict_proba(X), atol=1e-12)
     for name in VARIANTS:

@@ -52,6 +52,21 @@ def test_criteria_agree_with_hand_computation(data):
     one = table.iloc[0]
     assert one["n_parameters"] == 6 and one["entropy"] == 0.0
     assert one["icl"] == pytest.approx(one["bic"])
+    assert list(table["df"]) == [6, 15]  # no ridge: the free parameters
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_ridge_sweep_charges_the_effective_degrees_of_freedom(data):
+    from moe.dendrogram import effective_df
+
+    X, y = data
+    params = {"random_state": 0, "n_threads": 1, "max_iter": 100, "n_init": 1, "alpha": 10.0}
+    table, models = sweep(X, y, 2, estimator=SGMLMoE(**params), return_estimators=True)
+    for row, model in zip(table.itertuples(), models):
+        df = effective_df(model, X, y)
+        assert row.df == pytest.approx(df) and 0 < df < row.n_parameters
+        assert row.bic == pytest.approx(-2 * row.loglik + df * np.log(len(X)))
+        assert row.aic == pytest.approx(-2 * row.loglik + 2 * df)
 
 
 def test_sweep_returns_the_requested_criteria_and_checks_them(data):
@@ -159,6 +174,36 @@ def test_optimisation_experiment_traces_are_monotone():
         assert np.all(np.diff(g["mean_loglik"]) >= -1e-12), solver
     # every solver starts from the same point
     assert table[table["iteration"] == 0]["mean_loglik"].nunique() == 1
+
+
+def test_split_copies_experiment_table(tmp_path):
+    from moe.dendrogram import DEFAULT_VARIANT
+    from moe.synthetic import plot_experiment, run_experiment, summarize
+
+    settings = {"n_grid": [300], "replicates": 1, "K0_grid": [2], "variants": [DEFAULT_VARIANT]}
+    table = run_experiment("split_copies", settings, seed=0)
+    assert list(table.columns) == ["K0", "n", "replicate", "method", "selected_k", "correct",
+                                   "seconds"]
+    assert len(table) == 1 and table["method"].tolist() == [f"dsc:{DEFAULT_VARIANT}"]
+    assert table[["K0", "n", "replicate"]].values.tolist() == [[2, 300, 0]]
+    assert (table["correct"] == (table["selected_k"] == table["K0"])).all()
+    assert table["selected_k"].between(1, 3).all()  # K0 = 2 split into 3 experts
+    assert (table["seconds"] > 0).all()
+    text = summarize("split_copies", table)
+    hits = int(table["correct"].sum())
+    assert f"| dsc:{DEFAULT_VARIANT} | {hits}/1 ({table['selected_k'].iloc[0]:.1f}) |" in text
+    assert "K0=2 n=300" in text
+    plot_experiment("split_copies", table, tmp_path / "split_copies.png")
+    assert (tmp_path / "split_copies.png").stat().st_size > 10_000
+
+
+def test_split_copies_experiment_rejects_bad_settings():
+    from moe.synthetic import run_experiment
+
+    with pytest.raises(ValueError, match="unknown settings"):
+        run_experiment("split_copies", {"K0": [2]}, 0)
+    with pytest.raises(ValueError, match="fewer than K0 = 3"):
+        run_experiment("split_copies", {"K0_grid": [3], "copies": [2, 1], "n_grid": [100]}, 0)
 
 
 def test_run_experiment_rejects_unknown_names():

@@ -9,6 +9,8 @@ from moe.simulate import (
     loglog_slope,
     mixing_measure,
     sample,
+    simplex_parameters,
+    split_copies,
     synthetic_data,
     true_model,
     voronoi_loss,
@@ -134,3 +136,47 @@ def test_synthetic_data_follows_the_seed_and_refuses_a_missing_class():
     with pytest.raises(ValueError, match=r"n=3, M=7 \(seed 0\) lack classes"):
         synthetic_data(3, 2, 2, 7, seed=0, coef_sd=1.0)
 
+
+
+def test_simplex_parameters_by_hand():
+    W, V = simplex_parameters(2, n_classes=3, gate_scale=3.0, expert_scale=6.0)
+    np.testing.assert_array_equal(W, [[0.0, 3.0, 0.0], [0.0, 0.0, 3.0]])
+    expected = np.zeros((2, 3, 3))
+    expected[0, 0, 1] = expected[1, 1, 2] = 6.0  # expert k: class k mod (M - 1), input k
+    np.testing.assert_array_equal(V, expected)
+    # with M = 2 every expert favours class 0; the last class row stays 0
+    _, V2 = simplex_parameters(3, n_classes=2)
+    assert V2.shape == (3, 2, 4) and np.all(V2[:, 1] == 0) and np.all(V2[:, 0, 1:].sum(1) == 6.0)
+    with pytest.raises(ValueError, match="n_classes"):
+        simplex_parameters(2, n_classes=1)
+
+
+def test_split_copies_by_hand_and_the_model_is_unchanged():
+    W, V = simplex_parameters(2)
+    Ws, Vs = split_copies(W, V, [2, 1], np.random.default_rng(0))
+    assert Ws.shape == (3, 3) and Vs.shape == (3, 3, 3)
+    # rows, whatever the order: expert 0 twice with intercept -log 2, expert 1 once with 0
+    source = [int(np.argmax(Ws[r, 1:])) for r in range(3)]
+    assert sorted(source) == [0, 0, 1]
+    for r, k in enumerate(source):
+        assert Ws[r, 0] == (-np.log(2.0) if k == 0 else 0.0)
+        np.testing.assert_array_equal(Ws[r, 1:], W[k, 1:])
+        np.testing.assert_array_equal(Vs[r], V[k])
+    # the order follows the seed; a seed, a Generator and a RandomState are all accepted
+    again = split_copies(W, V, [2, 1], np.random.default_rng(0))
+    np.testing.assert_array_equal(Ws, again[0])
+    np.testing.assert_array_equal(Vs, again[1])
+    split_copies(W, V, [2, 1], 3)
+    split_copies(W, V, [2, 1], np.random.RandomState(3))
+    # the split model predicts as the original, on the study's construction too
+    for K0 in (2, 3, 4):
+        W, V = simplex_parameters(K0)
+        truth = true_model(W, V)
+        X, _ = sample(truth, 500, random_state=K0)
+        split = true_model(*split_copies(W, V, [2, 1, 2, 1][:K0], np.random.default_rng(K0)))
+        assert split.gate_coef_.shape == (K0 + 1 + (K0 > 2), K0 + 1)
+        np.testing.assert_allclose(split.predict_proba(X), truth.predict_proba(X), atol=1e-12)
+    with pytest.raises(ValueError, match="one count per expert"):
+        split_copies(W, V, [2, 1], 0)
+    with pytest.raises(ValueError, match="positive integer"):
+        split_copies(W, V, [2, 0, 1, 1], 0)

@@ -11,9 +11,12 @@ from moe.ppi.splits import protein_disjoint, random_kfold
 from moe.tuning import (
     TUNING_COLUMNS,
     candidates,
+    consensus_settings,
+    extension,
     fit_plan,
     inner_folds,
     resolve_grid,
+    tune,
     tuning_rows,
     tuning_table,
 )
@@ -141,8 +144,9 @@ def test_fit_plan_borrows_the_moe_alpha_and_gives_calibration_bases_an_inner_fit
     mlp = fit_plan("mlp", tuning, run)  # not tuned, but mlp_temperature needs its inner fit
     assert mlp["grid"] == {} and mlp["inner"]
     assert fit_plan("probe", tuning, run) == {
-        "scale": "default", "n_inner": 4, "grid": {}, "inner": False, "borrow": None
+        "scale": "default", "n_inner": 4, "grid": {}, "extend": 2, "inner": False, "borrow": None
     }
+    assert fit_plan("xgb", {**tuning, "extend": 0}, run)["extend"] == 0
     assert fit_plan("xgb", {**tuning, "enabled": False}, run)["grid"] == {}
     with pytest.raises(ValueError, match="tuning.grids: unknown model"):
         fit_plan("xgb", {"grids": {"gbm": {}}}, run)
@@ -197,3 +201,79 @@ def test_grid_values_from_the_command_line_are_typed():
     grid = resolve_grid("svm", overrides={"svm": {"C": ["1.0", "10"], "gamma": ["scale", "0.1"]}})
     assert grid == {"C": [1.0, 10], "gamma": ["scale", 0.1]}
     assert [type(v) for v in grid["C"]] == [float, int]
+
+
+# ---------------------------------------------------------------------------- edge extension
+def test_extension_steps_beyond_the_best_edge_by_the_edge_ratio():
+    grid = {"alpha": [30.0, 300.0]}
+    tried = [{"alpha": 30.0}, {"alpha": 300.0}]
+    assert extension(grid, tried, [0.7, 0.6]) == {"alpha": 3000.0}  # 300 * 300 / 30
+    assert extension(grid, tried, [0.6, 0.7]) == {"alpha": 3.0}  # 30 * 30 / 300
+    tenth = [{"C": 0.1}, {"C": 1.0}]
+    assert extension({"C": [0.1, 1.0]}, tenth, [0.5, 0.6]) == {"C": 0.01}  # exactly, not 0.01 + ulp
+    assert extension(grid, tried, [0.6, 0.6]) == {"alpha": 3.0}  # tie: the first minimum
+    inside = tried + [{"alpha": 3000.0}]
+    assert extension(grid, inside, [0.7, 0.6, 0.65]) is None  # best inside: stop
+    # the range of the setting: a learning rate stays <= 1, a leaf size integer >= 1
+    assert extension({"learning_rate": [0.1, 0.3]},
+                     [{"learning_rate": 0.1}, {"learning_rate": 0.3}], [0.5, 0.4]) == {
+        "learning_rate": 0.9}
+    assert extension({"learning_rate": [0.3, 0.9]},
+                     [{"learning_rate": 0.3}, {"learning_rate": 0.9}], [0.5, 0.4]) is None
+    leaf = [{"min_samples_leaf": 1}, {"min_samples_leaf": 5}]
+    assert extension({"min_samples_leaf": [1, 5]}, leaf, [0.4, 0.5]) is None  # 1/5 < 1
+    assert extension({"min_samples_leaf": [1, 5]}, leaf, [0.5, 0.4]) == {"min_samples_leaf": 25}
+    assert type(extension({"min_samples_leaf": [2, 3]},
+                          [{"min_samples_leaf": 2}, {"min_samples_leaf": 3}],
+                          [0.5, 0.4])["min_samples_leaf"]) is int  # round(4.5) = 4
+    # no extension: a setting of unknown range, two settings, text values, one value
+    assert extension({"max_depth": [2, 4]}, [{"max_depth": 2}, {"max_depth": 4}], [1, 0]) is None
+    two = {"C": [1.0, 10.0], "gamma": [0.1]}
+    assert extension(two, [{"C": 1.0, "gamma": 0.1}, {"C": 10.0, "gamma": 0.1}], [1, 0]) is None
+    assert extension({"C": [1.0]}, [{"C": 1.0}], [0.5]) is None
+
+
+def _fake_fit_predict(best):
+    """A fit_predict whose inner log-loss is |log10(C) - log10(best)| + log 2, by hand."""
+    def fit_predict(name, settings, inputs, y, fold, fold_index, n_classes, **build):
+        loss = abs(np.log10(settings["C"]) - np.log10(best)) + np.log(2)
+        p = np.exp(-loss)  # the probability of the true class: log-loss = loss exactly
+        proba = np.where(np.eye(2)[y[fold.test]] == 1, p, 1 - p)
+        table = pd.DataFrame({"y": y[fold.test], "proba_0": proba[:, 0], "proba_1": proba[:, 1]})
+        return table, 0.0, 0.0, None
+    return fit_predict
+
+
+@pytest.mark.parametrize("best, extend, tried", [
+    (1e4, 2, [1.0, 10.0, 100.0, 1000.0]),  # best beyond reach: two steps, still at the edge
+    (30.0, 2, [1.0, 10.0, 100.0]),  # one step shows the best inside (10 beats 100)
+    (1e4, 0, [1.0, 10.0]),  # extend = 0: the grid only
+    (1e-2, 1, [1.0, 10.0, 0.1]),  # below the grid
+])
+def test_tune_adds_points_beyond_the_edge_while_the_best_is_there(best, extend, tried):
+    pairs, _ = _data(n=40)
+    y = pairs["label"].to_numpy()
+    inner = random_kfold(y, 2, seed=0)[:1]
+    result = tune("logreg", {}, {"C": [1.0, 10.0]}, None, y, inner, 0, 2,
+                  fit_predict=_fake_fit_predict(best), extend=extend)
+    assert [c["C"] for c in result.candidates] == pytest.approx(tried)
+    assert result.n_grid == 2 and result.chosen["C"] == pytest.approx(
+        tried[int(np.argmin(result.scores))])
+    notes = [row["note"] for row in tuning_rows("logreg", result.chosen, result)
+             if row["parameter"] == "C"]
+    assert notes == [""] * 2 + ["added beyond the grid's edge"] * (len(tried) - 2)
+    with pytest.raises(ValueError, match="extend must be an integer >= 0"):
+        tune("logreg", {}, {"C": [1.0]}, None, y, inner, 0, 2,
+             fit_predict=_fake_fit_predict(best), extend=-1)
+
+
+def test_consensus_settings_takes_the_most_chosen_value_and_the_middle_of_ties():
+    infos = [{"settings": {"alpha": a, "k_bar": 8}} for a in (300.0, 3000.0, 300.0, 30.0)]
+    assert consensus_settings(infos, ["alpha"]) == {"alpha": 300.0}
+    tied = [{"settings": {"alpha": a}} for a in (3000.0, 30.0, 300.0)]
+    assert consensus_settings(tied, ["alpha"]) == {"alpha": 300.0}
+    assert consensus_settings(tied[:2], ["alpha"]) == {"alpha": 30.0}  # the lower middle
+    with pytest.raises(ValueError, match="no chosen setting"):
+        consensus_settings([{"model": "m", "fold": 0, "settings": {}}], ["alpha"])
+    with pytest.raises(ValueError, match="at least one fold json"):
+        consensus_settings([], ["alpha"])

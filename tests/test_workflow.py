@@ -82,6 +82,15 @@ def test_default_config_dry_run_plans_the_full_benchmark(tmp_path):
     assert counts["download"] == n_datasets and counts["features"] == n_datasets
     assert counts["aggregate"] == 1
     assert "bench_run" not in counts  # behind bench.enabled
+    blocks = re.split(r"\n(?=(?:local)?rule \w+:)", result.output)
+    # the EM sweep takes the MM MoE's alpha: the MM fits start first, so it does not run last
+    fits = [b for b in blocks if b.startswith("rule fit:")]
+    first = {re.search(r"model=(\w+)", b).group(1) for b in fits if "priority: 1" in b}
+    assert first == {"moe_mm_dsc"}
+    # the whole-dataset fits wait for the alpha the MM MoE's folds chose
+    for rule in ("select_dsc", "select_sweep", "solver_traces"):
+        (block, *_) = [b for b in blocks if b.startswith(f"rule {rule}:")]
+        assert "/moe_mm_dsc/fold0.json" in re.search(r"input: (.*)", block).group(1)
 
 
 def test_bench_target_exists(tmp_path):
@@ -202,7 +211,7 @@ def _planned_fits(output):
     return sorted(
         re.findall(
             r"rule fit:\n(?:    .*\n)*?    wildcards: (.*)\n"
-            r"    resources: .*runtime=(\d+), mem_mb=(\d+),",
+            r"(?:    priority: .*\n)?    resources: .*runtime=(\d+), mem_mb=(\d+),",
             output,
         )
     )
@@ -407,7 +416,19 @@ def test_e2e_tuning_table_records_every_fold_and_model(e2e):
         rows = table[table["model"] == model]
         (parameter,) = grid
         scored = rows[rows["parameter"] == parameter]
-        assert len(scored) == n_folds * len(grid[parameter])
+        values = sorted(grid[parameter])
+        for _, fold in scored.groupby(keys):
+            # the grid, then at most `extend` values beyond the edge where the grid's best was
+            on_grid = fold[fold["candidate"] < len(values)]
+            added = fold[fold["candidate"] >= len(values)]
+            assert sorted(on_grid["value"].astype(float)) == values and on_grid["note"].isna().all()
+            assert len(added) <= config["tuning"]["extend"]
+            assert (added["note"] == "added beyond the grid's edge").all()
+            if len(added):
+                edge = float(on_grid.loc[on_grid["inner_score"].idxmin(), "value"])
+                assert edge in (values[0], values[-1])
+                beyond = added["value"].astype(float)
+                assert (beyond > values[-1]).all() if edge == values[-1] else (beyond < values[0]).all()
         assert np.isfinite(scored["inner_score"]).all()
         assert (scored["n_inner"] == 1).all()  # default scale: one inner holdout
         # exactly one chosen candidate per fold, the one with the least inner log-loss

@@ -321,6 +321,29 @@ def tuning_plan(wildcards):
     return moe.tuning.fit_plan(wildcards.model, config["tuning"], MODELS)
 
 
+def fit_priority(wildcards):
+    """1 for a model whose chosen settings another run model takes (moe.tuning.BORROWED):
+    its jobs start first, so the borrower does not run alone at the end of the run."""
+    plans = (moe.tuning.fit_plan(m, config["tuning"], MODELS) for m in MODELS)
+    return int(
+        any((plan["borrow"] or {}).get("model") == wildcards.model for plan in plans)
+    )
+
+
+def tuned_inputs(wildcards):
+    """The MM MoE's fold jsons of a dataset (both splits) when its alpha is tuned: the
+    whole-dataset fits then use the alpha the folds chose most often
+    (moe.tuning.consensus_settings), not the fixed setting."""
+    plan = moe.tuning.fit_plan("moe_mm_dsc", config["tuning"], MODELS)
+    if "moe_mm_dsc" not in FITTED or "alpha" not in plan["grid"]:
+        return {}
+    return {
+        "tuned": [
+            f for s in SPLITS for f in fit_infos(wildcards.dataset, s, "moe_mm_dsc")
+        ]
+    }
+
+
 def borrowed_inputs(wildcards):
     """The fold jsons of the model whose chosen settings this one takes (moe.tuning.BORROWED)."""
     borrow = moe.tuning.fit_plan(wildcards.model, config["tuning"], MODELS)["borrow"]

@@ -25,6 +25,7 @@ rule fit:
         "benchmarks/fit/{dataset}/{split}/{model}.tsv"
     wildcard_constraints:
         model=one_of(FITTED),
+    priority: fit_priority
     conda:
         ENV
     threads: model_threads

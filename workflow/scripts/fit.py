@@ -48,7 +48,7 @@ def main(snakemake):
             )
         result = fit_fold(
             w.model, settings, features, pairs, fold, index, n_classes,
-            grid=plan["grid"], inner=inner,
+            grid=plan["grid"], inner=inner, extend=plan["extend"],
             pca_dim=p.pca_dim, random_state=p.seed, n_threads=snakemake.threads,
         )
         logging.info(

@@ -81,6 +81,19 @@ def run(main, snakemake) -> None:
         logger.info("done")
 
 
+def whole_dataset_settings(snakemake):
+    """``params.settings``, with the alpha the folds chose most often when the rule is given
+    the tuned MM MoE's fold jsons (input ``tuned``)."""
+    from moe.io import read_json
+    from moe.tuning import consensus_settings
+
+    settings = dict(snakemake.params.settings)
+    if "tuned" in snakemake.input.keys():
+        infos = [read_json(path) for path in snakemake.input.tuned]
+        settings.update(consensus_settings(infos, ["alpha"]))
+    return settings
+
+
 def fit_whole_dataset(snakemake, model):
     """``(pipeline, X)``: the pipeline of ``model`` fitted on every pair of the dataset, for
     the descriptive fits (dendrogram, criterion sweep) that are not scored on held-out folds."""
@@ -93,7 +106,7 @@ def fit_whole_dataset(snakemake, model):
     labels = pd.read_csv(snakemake.input.pairs, sep="\t", usecols=["label"])["label"]
     X = load_matrix(snakemake.input.features)
     pipeline = build_model(
-        model, p.settings, pca_dim=p.pca_dim, random_state=p.seed,
+        model, whole_dataset_settings(snakemake), pca_dim=p.pca_dim, random_state=p.seed,
         n_threads=snakemake.threads,
     )
     return pipeline.fit(X, labels.to_numpy()), X

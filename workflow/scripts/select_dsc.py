@@ -20,6 +20,7 @@ def main(snakemake):
         {
             "dataset": snakemake.wildcards.dataset,
             "k_bar": int(tree.model_.gate_coef_.shape[0]),
+            "alpha": float(tree.model_.alpha),
             "selected_k": selector.n_experts_,
             "heights": np.asarray(tree.heights_, dtype=float).tolist(),
             "linkage": np.asarray(tree.linkage_, dtype=float).tolist(),

@@ -11,6 +11,7 @@ def main(snakemake):
     sweep = selector.criteria_.assign(
         dataset=snakemake.wildcards.dataset,
         criterion=selector.criterion,
+        alpha=selector.best_estimator_.alpha,
         selected_k=selector.n_experts_,
     )
     atomic_to_csv(sweep, snakemake.output.sweep)

@@ -1,7 +1,7 @@
 """MM against EM on a whole dataset, from one common start."""
 
 import pandas as pd
-from job import run
+from job import run, whole_dataset_settings
 
 from moe.baselines import build_preprocessing
 from moe.traces import solver_traces
@@ -15,7 +15,8 @@ def main(snakemake):
         load_matrix(snakemake.input.features)
     )
     # the benchmark MM MoE's ridge (both solvers ascend the same penalised objective) and bound
-    alpha, curvature = p.settings.get("alpha", 0.0), p.settings.get("curvature", "weighted")
+    settings = whole_dataset_settings(snakemake)
+    alpha, curvature = settings.get("alpha", 0.0), settings.get("curvature", "weighted")
     traces = solver_traces(
         X,
         pairs["label"].to_numpy(),
