@@ -117,24 +117,20 @@ def _variant_label(dendrogram):
 
 
 # ---------------------------------------------------------------------------- synthetic study
-def plot_selection_experiment(table, path) -> None:
-    """Per setting (columns): the share of replicates selecting K0 (top) and the mean selected
-    number of experts (bottom) against n, one line per method (and ridge alpha)."""
-    settings = list(dict.fromkeys(table["setting"]))
-    fig = Figure(figsize=(5 * len(settings) + 3, 8), layout="constrained")
-    axes = fig.subplots(2, len(settings), sharex=True, squeeze=False)
-    for col, setting in enumerate(settings):
-        sub = table[table["setting"] == setting]
-        summary = sub.groupby(["method", "alpha", "n"]).agg(
-            share=("correct", "mean"), mean_k=("selected_k", "mean")).reset_index()
-        for (method, alpha), g in summary.groupby(["method", "alpha"]):
-            label = method if alpha == 0 else f"{method} (ridge {alpha:g})"
-            style = "--" if method.startswith("dsc:") else "-"
-            axes[0, col].plot(g["n"], g["share"], style, marker="o", label=label)
-            axes[1, col].plot(g["n"], g["mean_k"], style, marker="o", label=label)
-        K0 = sub["K0"].iloc[0]
+def _recovery_panels(panels, path, colour=None) -> None:
+    """Columns of two panels against n: the share of replicates selecting K0 (top) and the
+    mean selected number of experts (bottom, K0 drawn). ``panels`` is a list of ``(title, K0,
+    lines)``, ``lines`` of ``(label, line style, frame with n, share, mean_k)``; ``colour``
+    maps a label to its colour (default: matplotlib's cycle)."""
+    fig = Figure(figsize=(5 * len(panels) + 3, 8), layout="constrained")
+    axes = fig.subplots(2, len(panels), sharex=True, squeeze=False)
+    for col, (title, K0, lines) in enumerate(panels):
+        for label, style, g in lines:
+            extra = {"color": colour[label]} if colour else {}
+            axes[0, col].plot(g["n"], g["share"], style, marker="o", label=label, **extra)
+            axes[1, col].plot(g["n"], g["mean_k"], style, marker="o", label=label, **extra)
         axes[1, col].axhline(K0, color="k", lw=0.8)
-        axes[0, col].set_title(f"{setting} (K0 = {K0})")
+        axes[0, col].set_title(title)
         axes[0, col].set_ylim(-0.05, 1.05)
         axes[1, col].set_xscale("log")
         axes[1, col].set_xlabel("n")
@@ -143,6 +139,28 @@ def plot_selection_experiment(table, path) -> None:
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize="x-small", loc="outside right center")
     atomic_savefig(fig, path, dpi=120)
+
+
+def _recovery(table, by):
+    """share (of correct) and mean_k per ``by`` and n."""
+    return table.groupby([*by, "n"]).agg(
+        share=("correct", "mean"), mean_k=("selected_k", "mean")).reset_index()
+
+
+def plot_selection_experiment(table, path) -> None:
+    """Per setting (columns): the share of replicates selecting K0 (top) and the mean selected
+    number of experts (bottom) against n, one line per method (and ridge alpha)."""
+    panels = []
+    for setting in dict.fromkeys(table["setting"]):
+        sub = table[table["setting"] == setting]
+        lines = [
+            (method if alpha == 0 else f"{method} (ridge {alpha:g})",
+             "--" if method.startswith("dsc:") else "-", g)
+            for (method, alpha), g in _recovery(sub, ["method", "alpha"]).groupby(["method", "alpha"])
+        ]
+        K0 = sub["K0"].iloc[0]
+        panels.append((f"{setting} (K0 = {K0})", K0, lines))
+    _recovery_panels(panels, path)
 
 
 def plot_voronoi_experiment(table, path) -> None:
@@ -198,32 +216,16 @@ def plot_split_copies_experiment(table, path) -> None:
     """Per K0 (columns): the share of replicates selecting K0 (top) and the mean selected
     number of experts (bottom) against n, one line per DSC variant, when the over-fitted model
     is the truth split into exact copies."""
-    K0s = sorted(table["K0"].unique())
     methods = list(dict.fromkeys(table["method"]))
     # one colour per method in every panel; the paper scale has more than ten variants
     palette = colormaps["tab20" if len(methods) > 10 else "tab10"].colors
     colour = {method: palette[i % len(palette)] for i, method in enumerate(methods)}
-    fig = Figure(figsize=(5 * len(K0s) + 3, 8), layout="constrained")
-    axes = fig.subplots(2, len(K0s), sharex=True, squeeze=False)
-    for col, K0 in enumerate(K0s):
-        sub = table[table["K0"] == K0]
-        summary = sub.groupby(["method", "n"]).agg(
-            share=("correct", "mean"), mean_k=("selected_k", "mean")).reset_index()
-        for method in methods:
-            g = summary[summary["method"] == method]
-            style = {"marker": "o", "color": colour[method], "label": method}
-            axes[0, col].plot(g["n"], g["share"], "--", **style)
-            axes[1, col].plot(g["n"], g["mean_k"], "--", **style)
-        axes[1, col].axhline(K0, color="k", lw=0.8)
-        axes[0, col].set_title(f"split copies, K0 = {K0}")
-        axes[0, col].set_ylim(-0.05, 1.05)
-        axes[1, col].set_xscale("log")
-        axes[1, col].set_xlabel("n")
-    axes[0, 0].set_ylabel("share of replicates selecting K0")
-    axes[1, 0].set_ylabel("mean selected number of experts")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, fontsize="x-small", loc="outside right center")
-    atomic_savefig(fig, path, dpi=120)
+    panels = []
+    for K0 in sorted(table["K0"].unique()):
+        summary = _recovery(table[table["K0"] == K0], ["method"])
+        lines = [(m, "--", summary[summary["method"] == m]) for m in methods]
+        panels.append((f"split copies, K0 = {K0}", K0, lines))
+    _recovery_panels(panels, path, colour)
 
 
 EXPERIMENT_PLOTS = {

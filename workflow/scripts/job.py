@@ -26,17 +26,22 @@ def _stop_with_starter(period: float = 0.2, grace: float = 10.0) -> None:
     A driver killed by SIGKILL or the OOM killer cannot stop its jobs; left
     running, they would write outputs for a run that no longer exists, beside the
     rerun of the same jobs. The job is interrupted (KeyboardInterrupt, so the
-    writers of moe.io remove their temporary files), and ended after ``grace``
-    seconds if it is inside a long native call. An orphan is adopted by init
-    (pid 1), which never starts a job itself.
+    writers of moe.io remove their temporary files), again every ``period``
+    seconds because one interrupt can be lost (Python reports and drops an
+    exception raised in a ctypes callback, such as threadpoolctl's scan of the
+    loaded libraries; a job once finished its folds after one), and ended after
+    ``grace`` seconds if it is inside a long native call. An orphan is adopted by
+    init (pid 1), which never starts a job itself.
     """
     starter = os.getppid()
 
     def watch():
         while os.getppid() == starter != 1:
             time.sleep(period)
-        _thread.interrupt_main()
-        time.sleep(grace)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            _thread.interrupt_main()
+            time.sleep(period)
         os._exit(1)
 
     threading.Thread(target=watch, name="stop-with-driver", daemon=True).start()
