@@ -335,8 +335,9 @@ def effective_df(model, X, y, chunk=4096) -> float:
     # forming A^+ or A^+ J: tr(A^+ J) = sum_k u_k^T (A - alpha D) u_k / lambda_k = sum_k
     # (1 - alpha d_k / lambda_k), d_k = u_k^T D u_k, over the eigenvalues pinv keeps. Each
     # term is u_k^T J u_k / lambda_k, in [0, 1] as J and D are positive semi-definite: the
-    # clip only removes rounding. A third of the cost of pinv and the product, which made
-    # this the bulk of a ridge tree's time on PPI folds (1,815 parameters at K = 8, M = 7).
+    # clip only removes rounding (and pinv's |lambda| cutoff kept negative rounding-level
+    # eigenvalues, which this drops). Cheaper than pinv and the product, which made this the
+    # bulk of a ridge tree's time on PPI folds (1,815 parameters at K = 8, M = 7).
     lam, U = np.linalg.eigh(J + model.alpha * np.diag(D))
     keep = lam > size * np.finfo(float).eps * np.abs(lam).max()  # numpy pinv's default cutoff
     d = (D[:, None] * U[:, keep] ** 2).sum(axis=0)

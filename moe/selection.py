@@ -68,8 +68,9 @@ def sweep(X, y, k_max, criteria=CRITERIA, *, estimator=None, return_estimators=F
     Returns
     -------
     DataFrame, one row per K = 1..k_max: ``n_experts``, ``loglik``, ``mean_loglik``,
-    ``n_parameters``, ``df`` (nu of the criteria), ``entropy``, the criteria (smaller is better), ``converged``, ``n_iter``
-    and ``fit_seconds``; with ``return_estimators`` also the list of fitted models.
+    ``n_parameters``, ``df`` (nu of the criteria), ``entropy``, the criteria (smaller is
+    better), ``converged``, ``n_iter`` and ``fit_seconds``; with ``return_estimators`` also
+    the list of fitted models.
     """
     criteria = tuple(criteria)
     unknown = set(criteria) - set(CRITERIA)
