@@ -399,6 +399,8 @@ class MixingDendrogram(BaseEstimator):
                 self._polish(X, y)
         del self._data
         self.select(X, y)
+        # the cache holds X and y: a fitted tree (and a pickled selector) should not keep them
+        self.__dict__.pop("_df_cache", None)
         return self
 
     # ------------------------------------------------------------------ construction

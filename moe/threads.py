@@ -9,11 +9,11 @@ which :func:`moe.baselines.build_model` sets from its ``n_threads``.
 
 from __future__ import annotations
 
-# threadpoolctl caps only the runtimes loaded when the limit is set: importing
-# k-means loads scikit-learn's OpenMP runtime before any limit is taken.
 import sys
 from contextlib import nullcontext
 
+# threadpoolctl caps only the runtimes loaded when the limit is set: importing
+# k-means loads scikit-learn's OpenMP runtime before any limit is taken.
 import sklearn.cluster  # noqa: F401
 from threadpoolctl import ThreadpoolController
 
