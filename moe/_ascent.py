@@ -1,4 +1,4 @@
-"""The outer loop shared by every solver: plain or SQUAREM-accelerated monotone ascent."""
+"""The outer loop shared by every solver: plain or extrapolated (SQUAREM, quasi-Newton) monotone ascent."""
 
 from __future__ import annotations
 
@@ -26,16 +26,66 @@ def _converged(old: float, new: float, tol: float) -> bool:
     return abs(new - old) <= tol * max(abs(old), np.finfo(float).tiny)
 
 
-def ascend(F, theta: np.ndarray, max_iter: int, tol: float, accelerate: bool,
+QN_SECANTS = 2  # secant pairs the quasi-Newton extrapolation keeps
+
+
+def squarem(th0, th1, th2):
+    """SQUAREM scheme S3 (Varadhan and Roland 2008) from two plain steps th0 -> th1 -> th2:
+    th0 - 2 a r + a^2 v with r = th1 - th0, v = th2 - th1 - r, a = min(-1, -|r| / |v|)."""
+    r = th1 - th0
+    v = th2 - th1 - r
+    norm_v = np.linalg.norm(v)
+    if norm_v == 0:
+        return None
+    a = min(-1.0, -np.linalg.norm(r) / norm_v)
+    return th0 - 2 * a * r + a * a * v
+
+
+class QuasiNewton:
+    """The quasi-Newton extrapolation of Zhou, Alexander and Lange (2011).
+
+    From the secant pairs u_j = F(x_j) - x_j, v_j = F(F(x_j)) - F(x_j) of the last
+    ``QN_SECANTS`` cycles (columns of U, V), dF is approximated by V (U^T U)^{-1} U^T, and one
+    Newton step on x - F(x) = 0 gives F(x) + V (U^T U - U^T V)^{-1} U^T u, u the newest u_j.
+    """
+
+    def __init__(self, secants: int = QN_SECANTS):
+        self.secants = secants
+        self.U, self.V = [], []
+
+    def __call__(self, th0, th1, th2):
+        u, v = (th1 - th0).ravel(), (th2 - th1).ravel()
+        self.U, self.V = (self.U + [u])[-self.secants:], (self.V + [v])[-self.secants:]
+        U, V = np.array(self.U).T, np.array(self.V).T
+        UU = U.T @ U
+        try:
+            c = np.linalg.solve(UU - U.T @ V, U.T @ u)
+        except np.linalg.LinAlgError:  # parallel secants; the safeguard takes the plain step
+            return None
+        return th1 + (V @ c).reshape(th1.shape)
+
+
+def ascend(F, theta: np.ndarray, max_iter: int, tol: float, accelerate,
            result: AscentResult | None = None) -> AscentResult:
     """Iterate the map ``F`` from ``theta`` until the relative change of the objective < ``tol``.
 
-    ``F`` has ``e_step(theta)``, ``objective(state, theta)`` and ``F(theta, state) -> theta'``.
-    With ``accelerate``, SQUAREM scheme S3 (Varadhan and Roland 2008) with the monotone
-    safeguard of docs/method.md (section "The MM iteration"): the extrapolated point is kept only if its objective is
-    finite and at least that of the second plain step; so the accepted sequence stays monotone.
+    ``F`` has ``e_step(theta)``, ``objective(state, theta)``, ``F(theta, state) -> theta'`` and
+    ``reset()``. ``accelerate`` is False (plain steps), "squarem" (or True) or "quasi_newton":
+    every cycle makes two plain steps and extrapolates from them (:func:`squarem`,
+    :class:`QuasiNewton`); the monotone safeguard of docs/method.md (section "The MM iteration")
+    keeps the extrapolated point only if its objective is finite and at least that of the second
+    plain step, so the accepted sequence stays monotone.
     Passing a previous ``result`` continues it (trace, times and iteration count carry over).
     """
+    if accelerate in (True, "squarem"):
+        extrapolate = squarem
+    elif accelerate == "quasi_newton":
+        extrapolate = QuasiNewton()
+    elif not accelerate:
+        extrapolate = None
+    else:
+        raise ValueError(f"accelerate must be False, True, 'squarem' or 'quasi_newton'; got {accelerate!r}")
+    F.reset()
     t0 = time.perf_counter() - (result.times[-1] if result and result.times else 0.0)
     state = F.e_step(theta)
     obj = F.objective(state, theta)
@@ -71,22 +121,17 @@ def ascend(F, theta: np.ndarray, max_iter: int, tol: float, accelerate: bool,
         if plain is None:
             break
         theta, state, obj = plain
-        if accelerate and result.n_iter < budget:
+        if extrapolate is not None and result.n_iter < budget:
             th1 = theta
             second = advance(th1, state)
             if second is None:
                 break
             theta, state, obj = second
-            th2, ob2 = theta, obj
-            r = th1 - th0
-            v = th2 - th1 - r
-            norm_v = np.linalg.norm(v)
-            if norm_v > 0:
-                a = min(-1.0, -np.linalg.norm(r) / norm_v)
-                th_x = th0 - 2 * a * r + a * a * v
+            th_x = extrapolate(th0, th1, theta)
+            if th_x is not None:
                 st_x = F.e_step(th_x)
                 ob_x = F.objective(st_x, th_x)
-                if np.isfinite(ob_x) and ob_x >= ob2:
+                if np.isfinite(ob_x) and ob_x >= obj:
                     theta, state, obj = th_x, st_x, ob_x
                     record(theta, obj)
         if _converged(start, obj, tol):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg.lapack import dpotrf, dpotrs
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def _block(th, Xb, yb, sb, layout: Layout, tau_b=None):
 
     Returns log p(y_i | x_i) (b,), tau (K x b) and the block's gradient (U x p). The softmaxes
     are max-subtracted and each exponential is taken once: the free-class probabilities come
-    from the same exponentials as the log-normalisers.
+    from the same exponentials as the log-normalisers, and tau from those of log p(y_i | x_i).
     """
     K, M = layout.K, layout.M
     b = Xb.shape[1]
@@ -148,20 +148,25 @@ def _block(th, Xb, yb, sb, layout: Layout, tau_b=None):
     m = Ze.max(axis=1, initial=0.0)
     np.exp(np.subtract(Ze, m[:, None, :], out=Ee), out=Ee)
     norm = Ee.sum(axis=1) + np.exp(-m)
-    log_norm_e = np.log(norm) + m
     Ee /= norm[:, None, :]  # P_k1..P_k,M-1
-    # log pi_k + log p_k(y_i): the chosen class's logit (0 for the last class) minus the norms
-    log_joint = -log_norm_e
-    free = np.flatnonzero(yb < M - 1)
-    log_joint[:, free] += Ze[:, yb[free], free]
+    log_joint = np.log(norm, out=norm)
+    log_joint += m
+    # log pi_k + log p_k(y_i): the chosen class's logit (0 for the last class) minus the norms;
+    # the one-hot product picks the logit without fancy indexing, which costs more
+    Yb = np.equal.outer(np.arange(M - 1), yb).astype(Z.dtype)
+    np.subtract(np.einsum("kmb,mb->kb", Ze, Yb), log_joint, out=log_joint)
     log_joint[: K - 1] += Zg
     log_joint -= log_norm_g
-    ll = logsumexp0(log_joint)
-    tau = np.exp(log_joint - ll)
+    # log p(y_i | x_i) = logsumexp_k, max-subtracted; tau from the same exponentials
+    m = log_joint.max(axis=0)
+    m[~np.isfinite(m)] = 0.0
+    tau = np.exp(np.subtract(log_joint, m, out=log_joint), out=log_joint)
+    total = tau.sum(axis=0)
+    tau /= total
+    ll = np.log(total) + m
     st = sb * (tau if tau_b is None else tau_b)
     # residuals: gate s (tau_k - pi_k), experts s tau_k (Y_m - P_km)
     np.subtract(st[: K - 1], np.multiply(Eg, sb, out=Eg), out=Eg)
-    Yb = np.equal.outer(np.arange(M - 1), yb).astype(Z.dtype)
     np.subtract(Yb, Ee, out=Ee)
     Ee *= st[:, None, :]
     return ll, tau, R @ Xb.T
@@ -210,6 +215,16 @@ def surrogate_gradient(state: EState, XT: np.ndarray, Y: np.ndarray, s: np.ndarr
     return state.gradient
 
 
+def _cholesky(A: np.ndarray) -> np.ndarray:
+    """The upper Cholesky factor of A by LAPACK's potrf, called directly: scipy's cho_factor
+    and cho_solve wrap the same routines at several microseconds each, which at small p is a
+    tenth of an MM step."""
+    factor, info = dpotrf(A, lower=0, clean=0)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"the bound's curvature matrix is not positive definite (potrf info {info})")
+    return factor
+
+
 class BoundSolver:
     """Solves the quadratic-bound step for one softmax block of C categories.
 
@@ -223,25 +238,19 @@ class BoundSolver:
         self.C = C
         self.alpha = alpha
         if alpha == 0.0:
-            self._factors = (cho_factor(H, check_finite=False),)
+            self._factors = (_cholesky(H),)
         else:
             D = np.eye(H.shape[0])
             D[0, 0] = 0.0
-            self._factors = (
-                cho_factor(H / (2 * C) + alpha * D, check_finite=False),
-                cho_factor(H / 2 + alpha * D, check_finite=False),
-            )
+            self._factors = (_cholesky(H / (2 * C) + alpha * D), _cholesky(H / 2 + alpha * D))
 
     def step(self, G: np.ndarray) -> np.ndarray:
         """The update Delta (rows x p) for free-row gradients ``G`` (rows x p), rows = C - 1."""
         if self.alpha == 0.0:
             rhs = 2.0 * (G + G.sum(axis=0))
-            return cho_solve(self._factors[0], rhs.T, check_finite=False).T
+            return dpotrs(self._factors[0], rhs.T)[0].T
         along_one = np.broadcast_to(G.mean(axis=0), G.shape)
-        return (
-            cho_solve(self._factors[0], along_one.T, check_finite=False).T
-            + cho_solve(self._factors[1], (G - along_one).T, check_finite=False).T
-        )
+        return dpotrs(self._factors[0], along_one.T)[0].T + dpotrs(self._factors[1], (G - along_one).T)[0].T
 
 
 def slope_mask(p: int) -> np.ndarray:
@@ -275,17 +284,30 @@ class MapBase:
     def e_step(self, theta: np.ndarray) -> EState:
         return e_step(theta, self.XT, self.y, self.s, self.layout)
 
+    def reset(self) -> None:
+        """Forget whatever an earlier run left (nothing, unless a map keeps state)."""
+
 
 class MMMap(MapBase):
     """The MM map theta^t -> theta^{t+1} for one data set (docs/method.md, section "The MM iteration").
 
     ``curvature="fixed"`` uses C_k = S for every block, factored once here; ``"weighted"``
-    uses C_k = X~^T diag(s tau_k) X~ + eps I, factored at every step.
+    uses C_k = X~^T diag(s tau_k) X~ + eps I, formed at every step; ``"lazy"`` keeps the
+    weighted G_k formed at earlier responsibilities tau' and uses C_k = G_k + delta_k S + eps I,
+    delta_k = max_i (tau_ik - tau'_ik)^+, a valid bound (X~^T diag(s (tau_k - tau'_k)) X~ <=
+    delta_k S), updating exactly the rows that moved far (:meth:`_lazy_grams`).
+    ``relaxation`` omega in (0, 2) moves theta + omega Delta along the bound's step
+    Delta: the bound at theta + omega Delta is (omega - omega^2 / 2) g^T A^{-1} g >= 0 above
+    L(theta), so each step still ascends.
     """
 
-    def __init__(self, XT, y, s, layout: Layout, curvature: str = "weighted", alpha: float = 0.0):
+    REFRESH = 0.01  # a row moves from the delta_k S slack into G_k beyond this share of w_k
+
+    def __init__(self, XT, y, s, layout: Layout, curvature: str = "weighted", alpha: float = 0.0,
+                 relaxation: float = 1.0):
         super().__init__(XT, y, s, layout, alpha)
         self.curvature = curvature
+        self.relaxation = relaxation
         self.S = weighted_gram(XT, s)
         # A relative ridge keeps S and C_k positive definite when X~ is rank deficient or an
         # expert holds almost no mass; any PSD addition keeps the bound valid, so ascent holds.
@@ -295,6 +317,12 @@ class MMMap(MapBase):
         self.S[np.diag_indices_from(self.S)] += self._eps
         self.gate_solver = BoundSolver(self.S, layout.K, alpha) if layout.K > 1 else None
         self.fixed_expert_solver = BoundSolver(self.S, layout.M, alpha) if curvature == "fixed" else None
+        self._weighted = s > 0
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the kept Gram matrices, so that a run's steps do not depend on earlier runs."""
+        self._kept = None  # (tau', [G_k]) of the lazy curvature
 
     def __call__(self, theta: np.ndarray, state: EState) -> np.ndarray:
         """One MM update from ``theta`` whose E-step ``state`` is already computed."""
@@ -309,12 +337,56 @@ class MMMap(MapBase):
         for k in range(K):
             rows = slice(K - 1 + k * (M - 1), K - 1 + (k + 1) * (M - 1))
             delta[rows] = solvers[k].step(G[rows])
+        if self.relaxation != 1.0:
+            delta *= self.relaxation
         return theta + delta
 
     def _expert_solvers(self, tau: np.ndarray) -> list[BoundSolver]:
-        K = self.layout.K
         if self.fixed_expert_solver is not None:
-            return [self.fixed_expert_solver] * K
+            return [self.fixed_expert_solver] * self.layout.K
+        if self.curvature == "weighted":
+            C = self._grams(tau)
+        else:
+            C = self._lazy_grams(tau)
+        solvers = []
+        for Ck in C:
+            Ck[np.diag_indices_from(Ck)] += self._eps
+            solvers.append(BoundSolver(Ck, self.layout.M, self.alpha))
+        return solvers
+
+    def _lazy_grams(self, tau: np.ndarray) -> list[np.ndarray]:
+        """Bounds C_k >= X~^T diag(s tau_k) X~ from the kept G_k = X~^T diag(s tau'_k) X~.
+
+        Rows whose tau_ik moved by more than ``REFRESH`` times expert k's weight share w_k are
+        brought up to date exactly (G_k += X~_B^T diag(s (tau - tau')_B) X~_B, tau'_B = tau_B);
+        the rest add at most delta_k S, delta_k = their largest increase (<= REFRESH w_k).
+        When rows holding more than a quarter of the weight moved, all G_k are formed again.
+        Rows of weight 0 are left out of every rule, so that weights and repeated rows give the
+        same bounds.
+        """
+        if self._kept is not None:
+            kept_tau, kept = self._kept
+            moved = (tau - kept_tau) * self._weighted
+            total = max(float(self.s.sum()), np.finfo(float).tiny)
+            cut = self.REFRESH * (kept_tau @ self.s) / total
+            rows = [np.flatnonzero(np.abs(moved[k]) > cut[k]) for k in range(self.layout.K)]
+            if sum(float(self.s[B].sum()) for B in rows) <= total / 4:
+                C = []
+                for k, (G, B) in enumerate(zip(kept, rows)):
+                    if len(B):
+                        XB = self.XT[:, B]
+                        G += (XB * (self.s[B] * moved[k, B]).astype(XB.dtype)) @ XB.T
+                        kept_tau[k, B] = tau[k, B]
+                        moved[k, B] = 0.0
+                    C.append(G + max(float(moved[k].max()), 0.0) * self.S)
+                return C
+        C = self._grams(tau)
+        self._kept = (tau.copy(), [c.copy() for c in C])
+        return C
+
+    def _grams(self, tau: np.ndarray) -> list[np.ndarray]:
+        """X~^T diag(s tau_k) X~ for every expert k."""
+        K = self.layout.K
         # The tau rows sum to one, so the C_k sum to S: the heaviest expert's C_k is S minus the
         # others, one weighted Gram matrix fewer per step. Its rounding error is ~1e-16 |S|, far
         # below the eps ridge every C_k gets, so the bound stays valid.
@@ -326,8 +398,4 @@ class MMMap(MapBase):
                 C[k] = weighted_gram(self.XT, self.s * tau[k])
         if heaviest >= 0:
             C[heaviest] = self.S - self._eps * np.eye(self.layout.p) - sum(c for c in C if c is not None)
-        solvers = []
-        for Ck in C:
-            Ck[np.diag_indices_from(Ck)] += self._eps
-            solvers.append(BoundSolver(Ck, self.layout.M, self.alpha))
-        return solvers
+        return C

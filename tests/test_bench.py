@@ -19,6 +19,7 @@ from moe.bench import (SECTIONS, machine_info, machine_summary, plot_section, re
 from moe.bench.__main__ import main
 from moe.bench.flexmix import flexmix_loglik, flexmix_parameters, run_flexmix
 from moe.bench.optimum import COLUMNS as OPTIMUM_COLUMNS
+from moe.bench.optimum import DEFAULT_METHOD, METHODS
 from moe.bench.scale import COLUMNS as SCALE_COLUMNS
 from moe.bench.step_cost import COLUMNS as STEP_COLUMNS
 from tests.helpers import sample_sgmlmoe
@@ -27,7 +28,7 @@ TINY_STEP = {"n": [300], "d": [3], "K": [2], "M": [2], "min_repeats": 2, "max_re
              "target_seconds": 0.0}
 TINY_OPTIMUM = {"datasets": [{"n": 300, "d": 2, "K": 2, "M": 2, "n_init": 2}],
                 "methods": ["mm_fixed", "mm_weighted_squarem", "em", "flexmix"],
-                "mm_max_iter": 300, "em_max_iter": 30, "tol": 1e-9}
+                "mm_max_iter": 300, "em_max_iter": 30, "tol": 1e-9, "repeats": 2}
 MACHINE_COLUMNS = ["machine", "load_before", "load_after"]
 
 
@@ -167,9 +168,10 @@ def test_time_to_optimum_targets_the_best_recomputed_loglik(optimum_without_r):
         assert (outcome == "reached") == (run["loglik"].max() >= threshold), (method, start)
         assert np.all(np.diff(run["iter"]) >= 0) and np.all(np.diff(run["loglik"]) >= -1e-9 * abs(best))
         if outcome == "reached":
-            hit = run[run["iter"] == run["iter_to_target"].iloc[0]].iloc[:1]
-            assert hit["loglik"].iloc[0] >= threshold
-            assert hit["seconds"].iloc[0] == run["seconds_to_target"].iloc[0]
+            # an accepted extrapolation shares its evaluation count with the step before it
+            hit = run[(run["iter"] == run["iter_to_target"].iloc[0])
+                      & (run["seconds"] == run["seconds_to_target"].iloc[0])]
+            assert len(hit) == 1 and hit["loglik"].iloc[0] >= threshold
             assert run.loc[run["iter"] < hit["iter"].iloc[0], "loglik"].lt(threshold).all()
 
 
@@ -181,6 +183,45 @@ def test_time_to_optimum_marks_flexmix_not_run_and_counts_it(optimum_without_r):
     assert row["not run"] == 2 and row["reached"] == 0 and np.isnan(row["speedup_vs_flexmix"])
     counted = summary[["reached", "worse", "budget", "failed", "not run"]].sum(axis=1)
     assert (counted == summary["starts"]).all()
+
+
+def test_the_bench_default_is_the_estimators_default():
+    spec = METHODS[DEFAULT_METHOD]
+    defaults = SGMLMoE().get_params()
+    assert all(defaults[key] == value for key, value in spec.items())
+
+
+def test_time_to_optimum_fits_more_experts_than_the_truth_with_a_ridge():
+    settings = TINY_OPTIMUM | {"datasets": [{"n": 300, "d": 2, "K": 2, "M": 2, "n_init": 1,
+                                              "n_experts": 3, "alpha": 0.5}]}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", "/nonexistent")
+        table = run_section("time_to_optimum", settings, seed=3)
+    assert (table["K"] == 3).all() and table["dataset"].str.endswith("(K0=2, alpha=0.5)").all()
+    flexmix = table[table["method"] == "flexmix"]
+    assert (flexmix["message"] == "flexmix fits no ridge").all()
+    ours = table[table["method"] != "flexmix"].drop_duplicates("method")
+    assert (ours["status"] == "ok").all()
+    # the traces are the penalised objective, which the recomputed log-likelihood exceeds
+    assert (ours["final_loglik"] > ours["reported_loglik"]).all()
+
+
+def test_speedups_are_paired_medians_per_data_set_and_over_all():
+    rows = [  # seconds to the target; None = did not reach it
+        ("a", 0, "em", 1.0), ("a", 0, "mm", 0.25), ("a", 1, "em", 3.0), ("a", 1, "mm", 1.0),
+        ("a", 2, "em", 2.0), ("a", 2, "mm", None),
+        ("b", 0, "em", 10.0), ("b", 0, "mm", 1.0), ("b", 1, "em", None), ("b", 1, "mm", 0.1),
+    ]
+    table = pd.DataFrame([{"dataset": d, "start": j, "method": m, "seconds_to_target": t,
+                           "iter_to_target": None if t is None else 1, "outcome":
+                           "budget" if t is None else "reached", "status": "ok",
+                           "total_seconds": 1.0, "total_iter": 1, "best_loglik": -1.0}
+                          for d, j, m, t in rows])
+    summary = summarize_section("time_to_optimum", table).set_index(["dataset", "method"])
+    assert summary.loc[("a", "mm"), "speedup_vs_em"] == 3.5  # median of 4 and 3
+    assert summary.loc[("b", "mm"), "speedup_vs_em"] == 10.0  # start 1: EM did not reach it
+    assert summary.loc[("all", "mm"), "speedup_vs_em"] == 4.0  # median of 4, 3 and 10
+    assert summary.loc[("all", "mm"), "reached"] == 4 and summary.loc[("all", "mm"), "starts"] == 5
 
 
 def test_scale_runs_from_an_unguarded_script(tmp_path):

@@ -14,7 +14,9 @@ from sklearn.metrics import log_loss
 
 from moe import SGMLMoE
 from moe.traces import solver_traces
+from moe._ascent import QuasiNewton
 from moe._mm import BoundSolver, Layout, augment, e_step, surrogate_gradient
+from moe.model import _Problem
 from tests.helpers import sample_sgmlmoe
 
 
@@ -33,19 +35,21 @@ def assert_monotone(trace, rtol=1e-9):
     K=st.integers(1, 4),
     M=st.integers(2, 4),
     seed=st.integers(0, 2**16),
-    curvature=st.sampled_from(["fixed", "weighted"]),
-    accelerate=st.booleans(),
+    curvature=st.sampled_from(["fixed", "weighted", "lazy"]),
+    accelerate=st.sampled_from([False, True, "quasi_newton"]),
+    relaxation=st.sampled_from([1.0, 1.9]),
     separable=st.booleans(),
     alpha=st.sampled_from([0.0, 0.5]),
 )
-def test_every_accepted_step_ascends(n, d, K, M, seed, curvature, accelerate, separable, alpha):
+def test_every_accepted_step_ascends(n, d, K, M, seed, curvature, accelerate, relaxation, separable,
+                                     alpha):
     X, y, _, _ = sample_sgmlmoe(n, d, K, M, seed)
     if separable:  # the label is a function of x_1 alone: every expert's data are separable
         y = np.digitize(X[:, 0], np.quantile(X[:, 0], np.linspace(0, 1, M + 1)[1:-1]))
     if len(np.unique(y)) < 2:
         y[0], y[1] = 0, 1
-    model = SGMLMoE(K, curvature=curvature, accelerate=accelerate, alpha=alpha, max_iter=60,
-                    n_init=2, screen_iter=10, random_state=seed)
+    model = SGMLMoE(K, curvature=curvature, accelerate=accelerate, relaxation=relaxation,
+                    alpha=alpha, max_iter=60, n_init=2, screen_iter=10, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
@@ -57,7 +61,8 @@ def test_every_accepted_step_ascends(n, d, K, M, seed, curvature, accelerate, se
 def test_em_and_every_mm_variant_ascend_the_same_objective():
     X, y, _, _ = sample_sgmlmoe(400, 3, 3, 3, seed=1)
     for solver, curvature, accelerate in [("em", "weighted", False)] + [
-        ("mm", c, a) for c, a in itertools.product(["fixed", "weighted"], [False, True])
+        ("mm", c, a) for c, a in itertools.product(["fixed", "weighted", "lazy"],
+                                                   [False, True, "quasi_newton"])
     ]:
         model = SGMLMoE(3, solver=solver, curvature=curvature, accelerate=accelerate,
                         max_iter=200, n_init=1, random_state=0)
@@ -169,6 +174,59 @@ def test_em_and_mm_reach_the_same_optimum_from_the_same_start():
     perm = list(_match(mm.expert_coef_, em.expert_coef_))
     np.testing.assert_allclose(em.expert_coef_[perm], mm.expert_coef_, atol=2e-3)
     np.testing.assert_allclose(em.gate_coef_[perm] - em.gate_coef_[perm][-1], mm.gate_coef_, atol=2e-3)
+
+
+@pytest.mark.parametrize("spec", [{"curvature": "weighted", "relaxation": 1.0},
+                                  {"curvature": "lazy", "relaxation": 1.0},
+                                  {"curvature": "weighted"}, {"curvature": "fixed"},
+                                  {"accelerate": "quasi_newton"}])
+def test_every_scheme_reaches_the_default_optimum_from_the_same_start(spec):
+    X, y, _, _ = sample_sgmlmoe(3000, 2, 2, 3, seed=7, scale=1.5)
+    init = SGMLMoE(2, random_state=0).initial_parameters(X, y)[0]
+    default = SGMLMoE(2, init=init, max_iter=5000, tol=1e-13).fit(X, y)
+    other = SGMLMoE(2, init=init, max_iter=5000, tol=1e-13, **spec).fit(X, y)
+    assert other.converged_
+    assert other.loglik_ == pytest.approx(default.loglik_, rel=1e-9)
+    np.testing.assert_allclose(other.predict_proba(X), default.predict_proba(X), atol=1e-4)
+
+
+def test_lazy_curvature_bounds_the_weighted_one_at_new_responsibilities():
+    """C_k = G_k(tau') + max_i (tau_ik - tau'_ik)^+ S dominates X~^T diag(s tau_k) X~ (PSD gap),
+    with the rows that moved far brought into G_k exactly."""
+    X, y, _, _ = sample_sgmlmoe(500, 3, 3, 2, seed=2)
+    problem = _Problem(X, y, np.random.default_rng(0).uniform(0.5, 2.0, 500), 2)
+    lazy, exact = problem.map(3, curvature="lazy"), problem.map(3, curvature="weighted")
+    rng = np.random.default_rng(1)
+    old = rng.dirichlet(np.ones(3), 500).T
+    lazy._lazy_grams(old)  # kept: G_k at tau'
+    kept_tau = lazy._kept[0]
+    new = old.copy()
+    new[:, :20] = rng.dirichlet(np.ones(3), 20).T  # 20 rows move far
+    new[:, 20:] = np.clip(new[:, 20:] + rng.normal(0, 1e-4, (3, 480)), 0, None)  # the rest barely
+    new /= new.sum(axis=0)
+    bounds, grams = lazy._lazy_grams(new), exact._grams(new)
+    assert lazy._kept[0] is kept_tau, "a few moved rows must update the kept matrices, not re-form them"
+    np.testing.assert_array_equal(kept_tau[:, :20], new[:, :20])
+    for C, G in zip(bounds, grams):
+        gap = np.linalg.eigvalsh(C - G)
+        assert gap.min() >= -1e-9 * np.trace(G)
+        assert gap.max() <= 1e-2 * np.trace(G)  # and tight: the slack is at most REFRESH w_k S
+    far = np.roll(old, 1, axis=0)  # every row changes expert: the kept matrices are re-formed
+    for C, G in zip(lazy._lazy_grams(far), exact._grams(far)):
+        np.testing.assert_allclose(C, G, rtol=1e-12, atol=1e-9)
+
+
+def test_quasi_newton_extrapolation_solves_an_affine_map_exactly():
+    """With as many secants as dimensions, F(x) = A x + b has dF = A exactly: one step lands on
+    the fixed point (I - A)^{-1} b (Zhou, Alexander and Lange 2011)."""
+    A, b = np.array([[0.9, 0.05], [-0.02, 0.7]]), np.array([1.0, -2.0])
+    fixed = np.linalg.solve(np.eye(2) - A, b)
+    qn = QuasiNewton(secants=2)
+    x = np.array([3.0, 4.0])
+    qn(x, A @ x + b, A @ (A @ x + b) + b)  # first secant pair
+    x = np.array([-1.0, 0.5])
+    x1 = A @ x + b
+    np.testing.assert_allclose(qn(x, x1, A @ x1 + b), fixed, rtol=1e-12)
 
 
 @pytest.mark.parametrize("curvature", ["fixed", "weighted"])
@@ -365,6 +423,10 @@ def test_bad_arguments_raise_clear_errors():
         SGMLMoE(2).fit(X, y, sample_weight=np.r_[-1.0, np.ones(49)])
     with pytest.raises(ValueError, match="curvature"):
         SGMLMoE(2, curvature="tight").fit(X, y)
+    with pytest.raises(ValueError, match="relaxation"):
+        SGMLMoE(2, relaxation=2.0).fit(X, y)
+    with pytest.raises(ValueError, match="accelerate"):
+        SGMLMoE(2, accelerate="anderson").fit(X, y)
     with pytest.raises(ValueError, match="expert_coef"):
         SGMLMoE(2, init={"gate_coef": np.zeros((2, 3)), "expert_coef": np.zeros((3, 3, 3))}).fit(X, y)
     model = SGMLMoE(2, max_iter=20, random_state=0)

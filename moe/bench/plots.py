@@ -6,17 +6,24 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from moe.bench.optimum import METHODS
+from moe.bench.optimum import DEFAULT_METHOD
 
-METHOD_LABELS = {
-    "mm_fixed": "MM fixed",
-    "mm_fixed_squarem": "MM fixed + SQUAREM",
-    "mm_weighted": "MM weighted",
-    "mm_weighted_squarem": "MM weighted + SQUAREM (default)",
-    "em": "EM (capped L-BFGS M-steps)",
-    "flexmix": "R flexmix (EM, nnet M-steps)",
+METHOD_STYLES = {  # label and colour of each method
+    "mm_fixed": ("MM fixed", "#9ecae1"),
+    "mm_fixed_squarem": ("MM fixed + SQUAREM", "#3182bd"),
+    "mm_fixed_squarem_relaxed": ("MM fixed + SQUAREM, relaxed", "#08519c"),
+    "mm_weighted": ("MM weighted", "#fdae6b"),
+    "mm_weighted_squarem": ("MM weighted + SQUAREM", "#e6550d"),
+    "mm_weighted_squarem_relaxed": ("MM weighted + SQUAREM, relaxed", "#a63603"),
+    "mm_weighted_qn": ("MM weighted + quasi-Newton", "#fb6a4a"),
+    "mm_lazy_squarem": ("MM lazy + SQUAREM", "#bcbddc"),
+    "mm_lazy_squarem_relaxed": ("MM lazy + SQUAREM, relaxed", "#54278f"),
+    "em": ("EM (capped L-BFGS M-steps)", "#31a354"),
+    "flexmix": ("R flexmix (EM, nnet M-steps)", "#636363"),
 }
-METHOD_COLOURS = dict(zip(METHODS, ["#9ecae1", "#3182bd", "#fdae6b", "#e6550d", "#31a354", "#756bb1"]))
+METHOD_LABELS = {method: label + (" (default)" if method == DEFAULT_METHOD else "")
+                 for method, (label, _) in METHOD_STYLES.items()}
+METHOD_COLOURS = {method: colour for method, (_, colour) in METHOD_STYLES.items()}
 
 
 def _subplots(*args, figsize, **kwargs):
@@ -67,7 +74,7 @@ def plot_time_to_optimum(table: pd.DataFrame, path) -> None:
         part = table[table["dataset"] == dataset]
         best = part["best_loglik"].iloc[0]
         gap_floor = 1e-12
-        for method in METHODS:
+        for method in METHOD_STYLES:
             runs = part[part["method"] == method]
             labelled = False
             for _, run in runs.groupby("start"):
