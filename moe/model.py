@@ -78,22 +78,24 @@ class SGMLMoE(ClassifierMixin, BaseEstimator):
     ----------
     n_experts : int
         K, the number of experts.
-    curvature : {"lazy", "weighted", "fixed"}
-        The expert block's bound. "weighted": C_k = X~^T diag(s tau_k) X~, the tightest (K - 1
-        weighted Gram matrices and K factorisations per step). "lazy" (default): those matrices
-        kept from earlier responsibilities tau', with the rows whose tau moved far brought up
-        to date and max_i (tau_ik - tau'_ik)^+ S added for the rest; almost as tight, at
-        little more than a fixed step's cost near an optimum. "fixed": C_k = S (one
+    curvature : {"weighted", "lazy", "fixed"}
+        The expert block's bound. "weighted" (default): C_k = X~^T diag(s tau_k) X~, the
+        tightest (K - 1 weighted Gram matrices and K factorisations per step). "lazy": those
+        matrices kept from earlier responsibilities tau', with the rows whose tau moved far
+        brought up to date and max_i (tau_ik - tau'_ik)^+ S added for the rest; almost as
+        tight, at little more than a fixed step's cost near an optimum. "fixed": C_k = S (one
         factorisation per fit, cheaper steps, many more of them).
     accelerate : bool or {"squarem", "quasi_newton"}
         SQUAREM (scheme S3; ``True``, default) or the quasi-Newton extrapolation of Zhou,
         Alexander and Lange (2011) from the last ``QN_SECANTS`` secant pairs, each with the
         monotone safeguard; ``False`` for plain steps.
     relaxation : float in (0, 2)
-        omega (default 1.8): each MM step moves omega times the bound's step (over-relaxation
-        for omega > 1); every omega in (0, 2) keeps the ascent guaranteed. MM only. The defaults
-        are the fastest MM variant of the benchmark that also holds up on over-fitted fits
-        (docs/performance.md).
+        omega (default 1): each MM step moves omega times the bound's step (over-relaxation
+        for omega > 1); every omega in (0, 2) keeps the ascent guaranteed. MM only.
+        ``curvature="lazy", relaxation=1.8`` is the fastest MM on the benchmark's well-posed
+        fits, but on over-fitted unpenalised fits it runs further along slopes that grow
+        without bound within the same budget; docs/performance.md (section 2) says why it is
+        not the default.
     alpha : float
         Ridge alpha / 2 |slopes|^2 on gate and expert slopes (intercepts unpenalised). The
         ascended objective is the penalised log-likelihood.
@@ -197,9 +199,9 @@ class SGMLMoE(ClassifierMixin, BaseEstimator):
         self,
         n_experts=3,
         *,
-        curvature="lazy",
+        curvature="weighted",
         accelerate=True,
-        relaxation=1.8,
+        relaxation=1.0,
         alpha=0.0,
         max_iter=2000,
         tol=1e-8,

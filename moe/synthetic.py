@@ -14,7 +14,8 @@ it changes; the rest come from ``SETTINGS[scale][name]``.
    dendrogram level at K0, of the level the DSC selects and of a fit at K0, against n, with the
    log-log slope (``moe.simulate.loglog_slope``).
 3. ``optimisation``: the log-likelihood against iteration and wall time for MM (weighted and
-   fixed curvature, with and without SQUAREM) and EM, all from the same start on the same data
+   fixed curvature, with and without SQUAREM; the lazy curvature with SQUAREM and relaxation
+   1.8) and EM, all from the same start on the same data
    (``moe.bench.optimum.trace_method``, the benchmark's runner; solver names are the keys of
    ``moe.bench.optimum.METHODS``).
 4. ``selection_cost``: the wall time of one over-fitted fit plus the dendrogram against the
@@ -93,7 +94,7 @@ SETTINGS = {
         "optimisation": {"truth": _TRUTH, "n": 4000, "n_experts": 3, "max_iter": 200,
                          "em_inner_iter": 5,
                          "solvers": ["mm_weighted_squarem", "mm_weighted", "mm_fixed_squarem",
-                                     "mm_fixed", "em"]},
+                                     "mm_fixed", "mm_lazy_squarem_relaxed", "em"]},
         "selection_cost": {"truth": _TRUTH, "n_grid": [2000, 8000], "replicates": 1,
                            "k_extra": 2, "variant": DEFAULT_VARIANT,
                            "fit": {**_FIT, "max_iter": 300, "tol": 1e-6}},

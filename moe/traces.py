@@ -13,9 +13,9 @@ __all__ = ["solver_traces"]
 
 def solver_traces(
     X, y, n_experts: int, *, max_iter: int = 500, tol: float = 1e-8, alpha: float = 0.0,
-    curvature: str = "lazy", random_state: int | None = 0, n_threads: int | None = 1,
+    curvature: str = "weighted", random_state: int | None = 0, n_threads: int | None = 1,
 ) -> pd.DataFrame:
-    """Log-likelihood traces of MM (SQUAREM, relaxation 1.8: the estimator's defaults, with ``curvature``) and EM from one common start, the estimator's k-means start (``initial_parameters``), so the
+    """Log-likelihood traces of MM (with SQUAREM, as the estimator's default) and EM from one common start, the estimator's k-means start (``initial_parameters``), so the
     traces differ only by the solver.
 
     Returns
@@ -31,7 +31,7 @@ def solver_traces(
         (start,) = SGMLMoE(n_experts, n_init=1, random_state=random_state,
                            alpha=alpha).initial_parameters(X, y)
         frames = []
-        for solver, method in (("mm", f"mm_{curvature}_squarem_relaxed"), ("em", "em")):
+        for solver, method in (("mm", f"mm_{curvature}_squarem"), ("em", "em")):
             run = trace_method(X, y, start, method, max_iter=max_iter, tol=tol, alpha=alpha)
             if run["status"] != "ok":
                 raise RuntimeError(f"solver_traces: {solver} failed: {run['message']}")

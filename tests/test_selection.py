@@ -167,8 +167,8 @@ def test_optimisation_experiment_traces_are_monotone():
     from moe.synthetic import run_experiment
 
     table = run_experiment("optimisation", {"n": 500, "max_iter": 15}, seed=1)
-    assert set(table["solver"]) == {"mm_weighted_squarem", "mm_weighted", "mm_fixed_squarem",
-                                    "mm_fixed", "em"}
+    assert set(table["solver"]) == {"mm_lazy_squarem_relaxed", "mm_weighted_squarem", "mm_weighted",
+                                    "mm_fixed_squarem", "mm_fixed", "em"}
     for solver, g in table.groupby("solver"):
         assert g["iteration"].iloc[0] == 0
         assert np.all(np.diff(g["mean_loglik"]) >= -1e-12), solver

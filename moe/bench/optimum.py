@@ -51,7 +51,7 @@ METHODS = {
     "em": {"solver": "em"},
     "flexmix": {"solver": "flexmix"},
 }
-DEFAULT_METHOD = "mm_lazy_squarem_relaxed"  # SGMLMoE's defaults
+DEFAULT_METHOD = "mm_weighted_squarem"  # SGMLMoE's defaults
 
 DEFAULTS = {
     "datasets": [

@@ -16,7 +16,7 @@ def main(snakemake):
     )
     # the benchmark MM MoE's ridge (both solvers ascend the same penalised objective) and bound
     settings = whole_dataset_settings(snakemake)
-    alpha, curvature = settings.get("alpha", 0.0), settings.get("curvature", "lazy")
+    alpha, curvature = settings.get("alpha", 0.0), settings.get("curvature", "weighted")
     traces = solver_traces(
         X,
         pairs["label"].to_numpy(),
