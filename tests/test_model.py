@@ -176,10 +176,9 @@ def test_em_and_mm_reach_the_same_optimum_from_the_same_start():
     np.testing.assert_allclose(em.gate_coef_[perm] - em.gate_coef_[perm][-1], mm.gate_coef_, atol=2e-3)
 
 
-@pytest.mark.parametrize("spec", [{"curvature": "weighted", "relaxation": 1.0},
-                                  {"curvature": "lazy", "relaxation": 1.0},
-                                  {"curvature": "weighted"}, {"curvature": "fixed"},
-                                  {"accelerate": "quasi_newton"}])
+@pytest.mark.parametrize("spec", [{"curvature": "lazy"}, {"relaxation": 1.8},
+                                  {"curvature": "lazy", "relaxation": 1.8},
+                                  {"curvature": "fixed"}, {"accelerate": "quasi_newton"}])
 def test_every_scheme_reaches_the_default_optimum_from_the_same_start(spec):
     X, y, _, _ = sample_sgmlmoe(3000, 2, 2, 3, seed=7, scale=1.5)
     init = SGMLMoE(2, random_state=0).initial_parameters(X, y)[0]
