@@ -1,4 +1,4 @@
-"""Sweep baselines for the number of experts: fit K = 1..K_bar and score AIC, BIC and ICL.
+"""Sweep baselines for the number of experts: fit K = 1..K_bar and score AIC, BIC, HQC and ICL.
 
 All criteria are on the -2 log L scale, smaller is better, with L the maximised likelihood,
 nu = (K - 1) p + K (M - 1) p the free parameters (``moe.model.n_free_parameters``) and n the
@@ -6,10 +6,12 @@ number of observations:
 
     AIC = -2 log L + 2 nu
     BIC = -2 log L + nu log n
+    HQC = -2 log L + 2 nu log log n
     ICL = BIC + 2 E,   E = -sum_i sum_k tau_ik log tau_ik >= 0  (0 log 0 = 0),
 
 E being the entropy of the responsibilities tau_ik at the fitted parameters, so ICL penalises
-experts whose assignment is ambiguous (Biernacki, Celeux and Govaert 2000). A ridge fit
+experts whose assignment is ambiguous (Biernacki, Celeux and Govaert 2000), and HQC (Hannan and
+Quinn 1979) is consistent like BIC with a smaller charge per parameter. A ridge fit
 (``alpha > 0``) has fewer degrees of freedom than free parameters: nu is then the effective
 count tr[(J + alpha D)^+ J] (``moe.dendrogram.effective_df``), as in the dendrogram's BIC, so
 the sweep and the tree charge a ridge fit alike.
@@ -25,7 +27,7 @@ from sklearn.base import clone
 
 from moe.model import SGMLMoE
 
-CRITERIA = ("aic", "bic", "icl")
+CRITERIA = ("aic", "bic", "hqc", "icl")
 
 
 def entropy(tau) -> float:
@@ -37,7 +39,7 @@ def entropy(tau) -> float:
 
 def information_criteria(model: SGMLMoE, X, y) -> dict:
     """loglik, n_parameters, df (nu: the free parameters, or a ridge fit's effective degrees
-    of freedom), entropy, aic, bic and icl of a fitted ``model`` on (X, y)."""
+    of freedom), entropy, aic, bic, hqc and icl of a fitted ``model`` on (X, y)."""
     from moe.dendrogram import effective_df  # the tree's module builds on this one's model
 
     n = len(X)
@@ -46,7 +48,8 @@ def information_criteria(model: SGMLMoE, X, y) -> dict:
     E = entropy(model.responsibilities(X, y))
     bic = -2 * loglik + nu * np.log(n)
     return {"loglik": loglik, "n_parameters": model.n_parameters_, "df": nu, "entropy": E,
-            "aic": -2 * loglik + 2 * nu, "bic": bic, "icl": bic + 2 * E}
+            "aic": -2 * loglik + 2 * nu, "bic": bic, "hqc": -2 * loglik + 2 * nu * np.log(np.log(n)),
+            "icl": bic + 2 * E}
 
 
 def sweep(X, y, k_max, criteria=CRITERIA, *, estimator=None, return_estimators=False):
@@ -57,7 +60,7 @@ def sweep(X, y, k_max, criteria=CRITERIA, *, estimator=None, return_estimators=F
     X, y : training data
     k_max : int
         The largest number of experts fitted.
-    criteria : iterable of {"aic", "bic", "icl"}
+    criteria : iterable of {"aic", "bic", "hqc", "icl"}
         The criterion columns returned.
     estimator : SGMLMoE or None
         The settings of every fit: ``clone(estimator).set_params(n_experts=K)`` is fitted for

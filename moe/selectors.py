@@ -125,7 +125,7 @@ class CriterionSelector(_Selector):
         ``SGMLMoE()``.
     k_max : int
         The largest number of experts fitted.
-    criterion : {"aic", "bic", "icl"}
+    criterion : {"aic", "bic", "hqc", "icl"}
         The criterion that picks K (``moe.selection``; ties go to fewer experts).
 
     Attributes

@@ -103,16 +103,14 @@ SETTINGS = {
                          "variants": [DEFAULT_VARIANT, "literal"], "fit": _SPLIT_FIT},
     },
 }
-_ALL_TREES = ["literal", "normalised", "refit", "normalised_refit", "predictive",
-               "predictive_refit", "loglik", "loglik_refit", "probe_refit", "probe_resp_refit", "bic_refit"]
 SETTINGS["paper"] = {
     "selection": {
         **SETTINGS["default"]["selection"],
         "settings": [
             # every variant, every omega, with and without a ridge on the over-fitted fit
-            {"name": "well-specified", **_TRUTH, "epsilon": 0.0, "variants": _ALL_TREES,
+            {"name": "well-specified", **_TRUTH, "epsilon": 0.0, "variants": list(VARIANTS),
              "omegas": list(OMEGAS), "alphas": [0.0, 3.0]},
-            {"name": "contaminated", **_TRUTH, "epsilon": 0.1, "variants": _ALL_TREES,
+            {"name": "contaminated", **_TRUTH, "epsilon": 0.1, "variants": list(VARIANTS),
              "omegas": list(OMEGAS)},
             {"name": "well-specified K0=2", **_TRUTH, "K0": 2, "epsilon": 0.0},
             {"name": "well-specified K0=1", **_TRUTH, "K0": 1, "epsilon": 0.0},
@@ -425,9 +423,19 @@ def main(argv=None) -> None:
     parser.add_argument("--setting", action="append",
                         help="selection only: run just this setting (repeatable); the rows equal "
                              "those of the full run, seeds being per setting")
+    parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS),
+                        help="selection and split_copies only: run just these dendrogram variants "
+                             "(every setting's own list included); the rows equal those of the full "
+                             "run")
     args = parser.parse_args(argv)
     settings = copy.deepcopy(SETTINGS[args.scale][args.experiment])
     stem = args.experiment
+    if args.variants:
+        if args.experiment not in ("selection", "split_copies"):
+            parser.error("--variants applies to the selection and split_copies experiments only")
+        settings["variants"] = args.variants
+        for entry in settings.get("settings", []):
+            entry.pop("variants", None)
     if args.setting:
         if args.experiment != "selection":
             parser.error("--setting applies to the selection experiment only")

@@ -316,6 +316,53 @@ def test_bic_refit_polishes_the_chosen_level_and_its_neighbours(overfit):
         DSCVariant(merge_steps=0)
 
 
+@pytest.fixture(scope="module")
+def overfit_k0_3():
+    """A K_bar = 6 fit to n = 2000 draws from a K0 = 3 model (d = 2, M = 4)."""
+    truth = true_model(*well_separated_parameters(3, 2, 4, random_state=0))
+    X, y = sample(truth, 2000, random_state=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = SGMLMoE(6, random_state=0, max_iter=300, n_threads=1).fit(X, y)
+    return model, X, y
+
+
+def test_remerge_keeps_the_more_likely_of_the_polished_level_and_its_rebuild(overfit_k0_3):
+    """On the literal tree (plain parameter merges, no refit) polished 200 evaluations per
+    level: with ``remerge`` each polished level below a polished one is rebuilt from it, and a
+    rebuilt level (``remerged_``) is strictly more likely than the same level without
+    ``remerge`` (which is either polished from the same start, or not polished at all)."""
+    model, X, y = overfit_k0_3
+    plain = MixingDendrogram(model, DSCVariant(polish=200, score="bic")).fit(X, y)
+    tree = MixingDendrogram(model, DSCVariant(polish=200, remerge=True, score="bic")).fit(X, y)
+    assert plain.remerged_ == {} and len(tree.remerged_) >= 2, tree.remerged_
+    for k, (i, j) in tree.remerged_.items():
+        assert 0 <= i < j <= k  # a pair of the k + 1 experts of the level above
+        assert tree.levels_[k].loglik(X, y) > plain.levels_[k].loglik(X, y) + 1e-6, k
+    np.testing.assert_array_equal(tree.heights_, plain.heights_)  # the tree as built is kept
+    with pytest.raises(ValueError, match="remerge needs polish"):
+        DSCVariant(remerge=True)
+
+
+def test_remerge_finds_the_pair_of_copies():
+    """A 3-expert truth with one expert split into two exact copies (4 atoms): of its six
+    pairs, the rebuild must merge the copies, which gives back the truth; every other pair
+    merges two different experts, and 40 plain MM evaluations from there stay below it (with
+    SQUAREM both reach the 3-expert optimum within 40, and the choice becomes a coin toss)."""
+    W, V = simplex_parameters(3)
+    truth = true_model(W, V)
+    X, y = sample(truth, 3000, random_state=3)
+    Ws, Vs = split_copies(W, V, [2, 1, 1], np.random.default_rng(0))
+    copies = tuple(np.flatnonzero(np.isclose(Ws[:, 0], W[0, 0] - np.log(2))))
+    split = SGMLMoE.from_parameters(Ws, Vs, truth.classes_, n_threads=1, tol=1e-8,
+                                    accelerate=False)
+    tree = MixingDendrogram(split, "hq_refit").fit(X, y)
+    tree._data = (X, y, None)  # _remerge reads the data fit keeps while building
+    pair, (Wm, Vm) = tree._remerge(split)
+    assert pair == copies
+    assert tree._level(Wm, Vm).loglik(X, y) >= truth.loglik(X, y)
+
+
 def test_effective_df_is_the_parameter_count_without_ridge_and_shrinks_with_it(overfit):
     """tr[(J + alpha D)^+ J]: the free parameters at alpha = 0, fewer as alpha grows, and the
     ``df`` column of a ridge fit's table, which BIC charges."""

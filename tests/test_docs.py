@@ -149,7 +149,7 @@ def test_broken_links_are_found(tmp_path):
 
 def test_anchors_follow_github():
     assert anchor("The MM iteration") == "the-mm-iteration"
-    assert anchor("Sweep criteria: AIC, BIC, ICL") == "sweep-criteria-aic-bic-icl"
+    assert anchor("Sweep criteria: AIC, BIC, HQC, ICL") == "sweep-criteria-aic-bic-hqc-icl"
     assert anchor("Boehning's bound") == "boehnings-bound"
     assert anchor("The dendrogram selection criterion (DSC)") == "the-dendrogram-selection-criterion-dsc"
     assert anchor("`moe.ppi` data") == "moeppi-data"

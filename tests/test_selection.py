@@ -48,6 +48,7 @@ def test_criteria_agree_with_hand_computation(data):
     assert row["aic"] == pytest.approx(-2 * ll + 2 * 15, rel=1e-10)
     assert row["bic"] == pytest.approx(-2 * ll + 15 * np.log(n), rel=1e-10)
     assert row["icl"] == pytest.approx(-2 * ll + 15 * np.log(n) + 2 * E, rel=1e-8)
+    assert row["hqc"] == pytest.approx(-2 * ll + 2 * 15 * np.log(np.log(n)), rel=1e-10)
     # one expert: multinomial logistic regression, nu = (M - 1) p = 6, zero entropy
     one = table.iloc[0]
     assert one["n_parameters"] == 6 and one["entropy"] == 0.0
@@ -76,7 +77,7 @@ def test_sweep_returns_the_requested_criteria_and_checks_them(data):
             "n_iter"} <= set(table.columns)
     assert "aic" not in table.columns
     with pytest.raises(ValueError, match="criteria"):
-        sweep(X, y, 2, ("aic", "hqc"))
+        sweep(X, y, 2, ("aic", "caic"))
     with pytest.raises(ValueError, match="k_max"):
         sweep(X, y, 0)
 
@@ -156,7 +157,7 @@ def test_selection_experiment_table_is_tidy_and_consistent():
                 "omegas": ["log", "sqrt"], "fit": {"max_iter": 30, "tol": 1e-4, "n_threads": 1,
                                                    "n_init": 1}}
     table = run_experiment("selection", settings, seed=0)
-    assert set(table["method"]) == {"dsc:literal", "dsc:literal@sqrt", "aic", "bic", "icl"}
+    assert set(table["method"]) == {"dsc:literal", "dsc:literal@sqrt", "aic", "bic", "hqc", "icl"}
     assert (table["correct"] == (table["selected_k"] == 2)).all()
     assert table["selected_k"].between(1, 3).all()
     again = run_experiment("selection", settings, seed=0)
@@ -229,3 +230,16 @@ def test_summarize_counts_the_replicates_that_select_k0():
     text = summarize("selection", table)
     assert "| bic | 2/2 |" in text and "| dsc:literal | 0/2 |" in text
     assert "| dsc:literal | 3.5 |" in text  # mean selected K of 2 and 5
+
+
+def test_the_study_command_runs_only_the_variants_asked_for(tmp_path, capsys):
+    """``python -m moe.synthetic ... --variants``: the rows of just those dendrogram variants
+    (each setting's own list replaced too), and a clear error where the option does not apply."""
+    from moe.synthetic import main
+
+    main(["split_copies", "--variants", "literal", "--out", str(tmp_path)])
+    table = pd.read_csv(tmp_path / "split_copies.csv")
+    assert set(table["method"]) == {"dsc:literal"} and set(table["K0"]) == {2, 3, 4}
+    with pytest.raises(SystemExit):
+        main(["voronoi", "--variants", "literal", "--out", str(tmp_path)])
+    assert "--variants applies to the selection and split_copies" in capsys.readouterr().err

@@ -310,7 +310,7 @@ def test_e2e_summary_tables(e2e):
     assert (times["fit_seconds"] > 0).all()
     assert times.loc[times["model"] == "moe_mm_dsc", "selected_k"].between(1, 4).all()
     selection = pd.read_csv(work / "results/tables/ppi_selection.csv")
-    assert list(selection.columns) == ["dataset", "k_bar", "dsc", "aic", "bic", "icl"]
+    assert list(selection.columns) == ["dataset", "k_bar", "dsc", "aic", "bic", "hqc", "icl"]
     experts = pd.read_csv(work / "results/tables/ppi_experts.csv")
     assert np.allclose(experts.groupby(["dataset", "expert"])["probability"].sum(), 1.0)
 
