@@ -122,11 +122,21 @@ def job_processes(workdir):
     return found
 
 
-def start_and_wait_for_fit(argv, log):
-    """Start the driver in its own process group; return it and its running fit job."""
+def start_and_wait_for_fit(argv, log, background=False):
+    """Start the driver in its own process group; return it and its running fit job.
+
+    The driver gets SIGINT as a terminal gives it, whatever pytest inherited (started
+    with ``&`` from a script, pytest itself ignores SIGINT); ``background=True`` starts
+    it as such a script would, with SIGINT ignored."""
+    sigint = signal.SIG_IGN if background else signal.SIG_DFL
+
+    def prepare():
+        _umask_0022()
+        signal.signal(signal.SIGINT, sigint)
+
     driver = subprocess.Popen(
         argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        preexec_fn=_umask_0022,
+        preexec_fn=prepare,
     )
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
@@ -186,6 +196,12 @@ FAULTS = {
         "the fit job stops within seconds; the same command removes the stale lock, reruns "
         "the cut-off job and gives the same tables",
     ),
+    "sigkill_background_driver": (
+        _sigkill_driver,
+        "SIGKILL to a snakemake process started in the background of a script (`snakemake "
+        "... &`, which starts it with SIGINT ignored) while a fit job runs",
+        "as above: the job's stop does not rely on SIGINT",
+    ),
     "sigint_driver": (
         _sigint_driver,
         "SIGINT to the snakemake process alone while a fit job runs",
@@ -227,7 +243,7 @@ def test_resume_after(fault, prepared, reference, small_config, data_mirror, tmp
     work = copy_of(prepared, tmp_path / "work")
     argv = command(work, small_config, data_mirror, TARGET)
     with open(tmp_path / "interrupted.log", "w") as log:
-        driver, job = start_and_wait_for_fit(argv, log)
+        driver, job = start_and_wait_for_fit(argv, log, background="background" in fault)
         FAULTS[fault][0](driver, job, work, argv)
         driver.wait(timeout=600)
     assert not (work / TARGET).exists()  # the fault did interrupt the run

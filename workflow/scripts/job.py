@@ -8,6 +8,7 @@ import _thread
 import contextlib
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -32,15 +33,29 @@ def _stop_with_starter(period: float = 0.2, grace: float = 10.0) -> None:
     loaded libraries; a job once finished its folds after one), and ended after
     ``grace`` seconds if it is inside a long native call. An orphan is adopted by
     init (pid 1), which never starts a job itself.
+
+    The interrupt goes through a handler of its own (on SIGUSR1, which only
+    ``interrupt_main`` trips here) rather than SIGINT's: a driver started in the
+    background of a script (``snakemake ... &``) passes SIGINT on ignored, Python
+    then installs no SIGINT handler, and ``interrupt_main()`` does nothing; such an
+    orphan wrote its outputs within the grace period.
     """
     starter = os.getppid()
+    gone = threading.Event()
+
+    def interrupt(signum, frame):
+        if gone.is_set():  # a SIGUSR1 from elsewhere is not a reason to stop
+            raise KeyboardInterrupt("the Snakemake driver is gone")
+
+    signal.signal(signal.SIGUSR1, interrupt)
 
     def watch():
         while os.getppid() == starter != 1:
             time.sleep(period)
+        gone.set()
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
-            _thread.interrupt_main()
+            _thread.interrupt_main(signal.SIGUSR1)
             time.sleep(period)
         os._exit(1)
 
