@@ -5,7 +5,8 @@ out-of-fold predictions (the test parts partition the pairs) and scores them
 all together and per Park-Marcotte component (C1/C2/C3), with protein-bootstrap
 intervals (:func:`moe.metrics.protein_bootstrap_weights`);
 :func:`paired_protein_evaluation` compares a model with the reference model on
-the same resamples and gives two-sided bootstrap p-values. :func:`summarize`
+the same resamples and gives two-sided bootstrap p-values; :func:`evaluation_outputs`
+splits the two into the tables the workflow writes per model. :func:`summarize`
 joins the fold means, the pooled intervals and the paired differences into one
 long table and :func:`correct_components` completes the component table; both
 adjust the p-values of the *primary* metrics (:data:`PRIMARY`) by Holm's
@@ -33,6 +34,7 @@ __all__ = [
     "holm",
     "protein_evaluation",
     "paired_protein_evaluation",
+    "evaluation_outputs",
     "correct_components",
     "fold_metrics",
     "summarize",
@@ -51,6 +53,12 @@ COMPONENTS = ("all", "C1", "C2", "C3")
 WORSE, BETTER, UNCLEAR = "reference worse", "reference better", "no clear difference"
 UNCORRECTED = " (uncorrected)"
 UNSCORABLE = "not scorable"
+
+#: the columns of :func:`evaluation_outputs`' three tables
+POOLED_COLUMNS = ["metric", "estimate", "lower", "upper", "n_redrawn"]
+PAIRED_COLUMNS = ["metric", "difference", "lower", "upper", "better", "p_value"]
+COMPONENT_COLUMNS = ["component", "n_pairs", "n_redrawn", "metric", "value", "lower", "upper",
+                     "diff", "diff_lower", "diff_upper", "p_value"]
 
 
 def fold_metrics(predictions: pd.DataFrame, classes, n_bins: int = 15) -> pd.DataFrame:
@@ -258,6 +266,36 @@ def paired_protein_evaluation(
         out.append(diff.assign(component=component))
     columns = ["component", "metric", "difference", "lower", "upper", "better", "p_value"]
     return pd.concat(out, ignore_index=True).reindex(columns=columns)
+
+
+def evaluation_outputs(table: pd.DataFrame, paired: pd.DataFrame | None = None):
+    """One model's evaluation as the workflow writes it: pooled, paired and per component.
+
+    ``table`` comes from :func:`protein_evaluation`, ``paired`` from
+    :func:`paired_protein_evaluation` against the reference (None when the model is the
+    reference: its differences with itself are left empty).
+
+    Returns
+    -------
+    pooled : DataFrame
+        All pairs, :data:`POOLED_COLUMNS`.
+    paired : DataFrame
+        All pairs, the paired difference with the reference, :data:`PAIRED_COLUMNS`.
+    components : DataFrame
+        Each component's estimate (``value``) beside its paired difference (``diff``,
+        ``diff_lower``, ``diff_upper``, ``p_value``), :data:`COMPONENT_COLUMNS`; the input of
+        :func:`correct_components`.
+    """
+    if paired is None:
+        paired = table[["component", "metric"]].reindex(columns=["component", *PAIRED_COLUMNS])
+    whole = table["component"] == "all"
+    components = table[~whole].rename(columns={"estimate": "value"}).merge(
+        paired.rename(columns={"difference": "diff", "lower": "diff_lower",
+                               "upper": "diff_upper"}),
+        on=["component", "metric"], how="left",
+    )
+    return (table.loc[whole, POOLED_COLUMNS], paired.loc[paired["component"] == "all", PAIRED_COLUMNS],
+            components[COMPONENT_COLUMNS])
 
 
 def _verdicts(table: pd.DataFrame, groups, reference: str, level: float, primary) -> pd.DataFrame:

@@ -177,11 +177,20 @@ def test_paired_protein_evaluation_and_corrected_components():
     _, other_seed = S.protein_evaluation(rival, pairs, ["a", "b"], n_resamples=200, seed=1)
     with pytest.raises(ValueError, match="same resamples"):
         S.paired_protein_evaluation(rival, table, other_seed, ours_rep, ["a", "b"])
-    components = ours_scores.rename(columns={"estimate": "value"}).merge(
-        paired.rename(columns={"difference": "diff", "lower": "diff_lower",
-                               "upper": "diff_upper"}), on=["component", "metric"])
-    components = components[components["component"] != "all"].assign(
-        dataset="d", split="s", model="rival")
+    pooled, paired_all, components = S.evaluation_outputs(ours_scores, paired)
+    assert pooled["metric"].tolist() == list(M.METRICS)
+    assert paired_all["difference"].tolist() == paired.loc[
+        paired["component"] == "all", "difference"].tolist()
+    assert sorted(set(components["component"])) == ["C1", "C2", "C3"]
+    c1_loss = components.set_index(["component", "metric"]).loc[("C1", "log_loss")]
+    pair_loss = paired.set_index(["component", "metric"]).loc[("C1", "log_loss")]
+    assert (c1_loss["diff"], c1_loss["p_value"]) == (pair_loss["difference"], pair_loss["p_value"])
+    # the reference itself: its estimates, no differences
+    _, own_paired, own = S.evaluation_outputs(ours_scores)
+    assert own_paired["difference"].isna().all() and own["diff"].isna().all()
+    np.testing.assert_array_equal(  # C3 holds one class: NaN in both
+        own["value"], ours_scores.loc[ours_scores["component"] != "all", "estimate"])
+    components = components.assign(dataset="d", split="s", model="rival")
     corrected = S.correct_components(components, "ours")
     row = corrected.set_index(["component", "metric"])
     assert (row.loc["C3", "verdict"] == "not scorable").all()

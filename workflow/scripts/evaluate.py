@@ -10,10 +10,6 @@ from moe import scoring
 from moe.folds import read_predictions
 from moe.io import atomic_to_csv, read_json
 
-PAIRED = ["metric", "difference", "lower", "upper", "better", "p_value"]
-COMPONENTS = ["component", "n_pairs", "n_redrawn", "metric", "value", "lower", "upper",
-              "diff", "diff_lower", "diff_upper", "p_value"]
-
 
 def main(snakemake):
     w, p = snakemake.wildcards, snakemake.params
@@ -39,32 +35,19 @@ def main(snakemake):
             logging.info("component %s: %d resamples redrawn for a missing class",
                          component, n_redrawn)
     atomic_to_csv(replicates, snakemake.output.replicates)
-    if w.model == p.reference:
-        paired = table[["component", "metric"]].reindex(
-            columns=["component", "metric", "difference", "lower", "upper", "better", "p_value"]
-        )
-    else:
-        paired = scoring.paired_protein_evaluation(
-            ours,
-            read_predictions(snakemake.input.reference),
-            replicates,
-            pd.read_csv(snakemake.input.reference_replicates),
-            classes,
-            p.level,
-            p.n_bins,
-        )
-    whole = table["component"] == "all"
-    atomic_to_csv(
-        tagged(table.loc[whole, ["metric", "estimate", "lower", "upper", "n_redrawn"]]),
-        snakemake.output.pooled,
+    paired = None if w.model == p.reference else scoring.paired_protein_evaluation(
+        ours,
+        read_predictions(snakemake.input.reference),
+        replicates,
+        pd.read_csv(snakemake.input.reference_replicates),
+        classes,
+        p.level,
+        p.n_bins,
     )
-    atomic_to_csv(tagged(paired.loc[paired["component"] == "all", PAIRED]), snakemake.output.paired)
-    components = table[~whole].rename(columns={"estimate": "value"}).merge(
-        paired.rename(columns={"difference": "diff", "lower": "diff_lower",
-                               "upper": "diff_upper"}),
-        on=["component", "metric"], how="left",
-    )
-    atomic_to_csv(tagged(components[COMPONENTS]), snakemake.output.components)
+    pooled, paired, components = scoring.evaluation_outputs(table, paired)
+    atomic_to_csv(tagged(pooled), snakemake.output.pooled)
+    atomic_to_csv(tagged(paired), snakemake.output.paired)
+    atomic_to_csv(tagged(components), snakemake.output.components)
 
 
 run(main, snakemake)  # noqa: F821
