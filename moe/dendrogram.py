@@ -402,6 +402,9 @@ class MixingDendrogram(BaseEstimator):
         SciPy linkage matrix: leaves 0..K_bar-1 are the fitted experts, cluster K_bar + t is made
         by merge t; heights are max(h, 0) (a likelihood height can be slightly negative when a
         merge followed by a refit beats an unconverged parent level).
+    remerged_ : dict {kappa: (i, j)}
+        The levels a ``remerge`` variant rebuilt from pair (i, j) of its polished level
+        kappa + 1 (empty otherwise); ``linkage_`` keeps the tree as built.
     dsc_table_, selected_k_, merged_model_
         As :meth:`select` sets them, on the training data.
     """
@@ -542,7 +545,7 @@ class MixingDendrogram(BaseEstimator):
 
         Sets ``remerged_`` {kappa: (i, j)}: the levels replaced by a re-merge of pair (i, j) of
         level kappa + 1, which then differ from the merges ``linkage_`` records."""
-        polished, self.remerged_ = set(), {}
+        polished = set()
         K_bar = max(self.levels_)
         while True:
             table = self.dsc(X, y)

@@ -240,6 +240,17 @@ def test_scale_runs_from_an_unguarded_script(tmp_path):
     assert "rows 1 ['ok']" in done.stdout
 
 
+def test_scale_reports_the_fit_process_own_peak_memory():
+    """The fit process is started after this one has held 512 MiB: its peak is its own (a
+    small fit's, about 0.15 GiB), not this process's (ru_maxrss carries it across exec)."""
+    ballast = np.ones(2**26)  # 512 MiB, touched
+    del ballast
+    settings = {"n": 400, "d": 3, "K": 2, "M": 2, "threads": 1, "dtypes": ["float64"],
+                "model": {"n_init": 1, "max_iter": 5, "tol": 1e-6}}
+    row = run_section("scale", settings, seed=5).iloc[0]
+    assert 0 < row["data_rss_gb"] <= row["peak_rss_gb"] < 0.4, row["peak_rss_gb"]
+
+
 def test_scale_fit_in_a_fresh_process_reproduces_the_in_process_fit():
     settings = {"n": 400, "d": 3, "K": 2, "M": 2, "threads": 1, "dtypes": ["float64", "float32"],
                 "model": {"n_init": 1, "max_iter": 20, "tol": 1e-6}}
