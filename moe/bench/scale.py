@@ -95,8 +95,9 @@ class PeakLocator:
         high = _peak_rss_gb()
         while not self._stop.is_set():
             time.sleep(self.period)
-            if _peak_rss_gb() > high:
-                high = _peak_rss_gb()
+            now = _peak_rss_gb()
+            if now > high:
+                high = now
                 self.where = self._moe_frames(sys._current_frames().get(self._main))
 
     def _moe_frames(self, frame) -> str:
