@@ -251,7 +251,7 @@ def test_end_to_end_default_variant_recovers_k0():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             selector = DendrogramSelector(overfit).fit(X, y)
-        assert selector.variant == DEFAULT_VARIANT == "bic_refit"
+        assert selector.variant == DEFAULT_VARIANT == "hq_restart"
         chosen.append(selector.n_experts_)
         scored = selector.dendrogram_.dsc_table_["n_experts"]
         smallest.append(scored.min())
@@ -261,38 +261,67 @@ def test_end_to_end_default_variant_recovers_k0():
     assert sum(k == s["K0"] for k in smallest_above_one) < 4
 
 
+# ---------------------------------------------------------------------------- the default at n = 2,000
+@pytest.mark.parametrize("K0, M", [(2, 3), (3, 4)])
+def test_default_finds_k0_at_n_2000(K0, M):
+    """Well-specified truths of their own (``well_separated_parameters(K0, 2, M,
+    random_state=0)``), n = 2000, K_bar = K0 + 3, five seeded replicates, the synthetic study's
+    fit settings (two starts, 1,000 evaluations, tol 1e-7): the default returns K0 in at least
+    4 of 5. The table's score is HQC = -2 l + 2 nu log log n, and the selected model is the level
+    it picks."""
+    truth = true_model(*well_separated_parameters(K0, 2, M, random_state=0))
+    chosen = []
+    for rep in range(5):
+        X, y = sample(truth, 2000, random_state=100 + rep)
+        overfit = SGMLMoE(K0 + 3, n_init=2, max_iter=1000, tol=1e-7, random_state=rep, n_threads=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            selector = DendrogramSelector(overfit).fit(X, y)
+        table = selector.dendrogram_.dsc_table_
+        levels = selector.dendrogram_.levels_
+        np.testing.assert_allclose(
+            table["dsc"], [-2 * levels[k].loglik(X, y) + levels[k].n_parameters_ * 2 * np.log(np.log(2000))
+                           for k in table["n_experts"]])
+        assert set(table["criterion"]) == {"hqc"}
+        assert selector.best_estimator_ is levels[selector.n_experts_]
+        chosen.append(selector.n_experts_)
+    assert sum(k == K0 for k in chosen) >= 4, chosen
+
+
 # ---------------------------------------------------------------------------- bic_refit
 def test_bic_refit_finds_two_experts_at_n_2000():
     """Well-specified K0 = 2 (``well_separated_parameters(2, 2, 3, random_state=0)``), n = 2000,
-    K_bar = 5, five seeded replicates: the default returns 2 in at least 4 of 5 (it returns 2 in
-    all five; the former default, probe_resp_refit, returned 7 or 8 at this n). The table's
-    score is BIC = -2 l + nu log n, and the selected model is the level it picks."""
+    K_bar = 5, five seeded replicates: bic_refit (the workflow's variant for its ridge fits)
+    returns 2 in at least 4 of 5 (it returns 2 in all five; the former default,
+    probe_resp_refit, returned 7 or 8 at this n). The table's score is BIC = -2 l + nu log n."""
     truth = true_model(*well_separated_parameters(2, 2, 3, random_state=0))
     chosen = []
     for rep in range(5):
         X, y = sample(truth, 2000, random_state=100 + rep)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            selector = DendrogramSelector(SGMLMoE(5, random_state=rep, n_threads=1)).fit(X, y)
+            selector = DendrogramSelector(SGMLMoE(5, random_state=rep, n_threads=1),
+                                          variant="bic_refit").fit(X, y)
         table = selector.dendrogram_.dsc_table_
         levels = selector.dendrogram_.levels_
         np.testing.assert_allclose(
             table["dsc"], [-2 * levels[k].loglik(X, y) + levels[k].n_parameters_ * np.log(2000)
                            for k in table["n_experts"]])
         assert set(table["criterion"]) == {"bic"}
-        assert selector.best_estimator_ is levels[selector.n_experts_]
         chosen.append(selector.n_experts_)
     assert sum(k == 2 for k in chosen) >= 4, chosen
 
 
-def test_bic_refit_keeps_one_expert():
-    """Data from one multinomial logit (K0 = 1), n = 2000, K_bar = 4: the default returns 1."""
+@pytest.mark.parametrize("variant", [DEFAULT_VARIANT, "bic_refit"])
+def test_one_expert_is_kept(variant):
+    """Data from one multinomial logit (K0 = 1), n = 2000, K_bar = 4: returns 1."""
     truth = true_model(*well_separated_parameters(1, 2, 3, random_state=0))
     for rep in range(2):
         X, y = sample(truth, 2000, random_state=200 + rep)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            selector = DendrogramSelector(SGMLMoE(4, random_state=rep, n_threads=1)).fit(X, y)
+            selector = DendrogramSelector(SGMLMoE(4, random_state=rep, n_threads=1),
+                                          variant=variant).fit(X, y)
         assert selector.n_experts_ == 1, selector.dendrogram_.dsc_table_
 
 
@@ -363,6 +392,48 @@ def test_remerge_finds_the_pair_of_copies():
     assert tree._level(Wm, Vm).loglik(X, y) >= truth.loglik(X, y)
 
 
+@pytest.mark.parametrize("data_seed, fit_seed", [(1753282120, 400181892), (1503063593, 17580804)])
+def test_restart_finds_the_two_expert_optimum_the_tree_misses(data_seed, fit_seed):
+    """Two replicates of the synthetic study's K0 = 2 setting at n = 2,000 (d = 2, M = 4,
+    K_bar = 5; the seeds ``moe.synthetic`` draws for replicates 3 and 4) where hq_refit picks 3
+    experts: its 2-expert level, merged and polished, is a local optimum far below the 2-expert
+    fit from the data's own starts. hq_restart refits the polished levels afresh (one start),
+    keeps the fresh 2-expert fit (``restarted_``), reaches the optimum of a separate 2-expert
+    fit with two starts (to 0.5 nats), and picks 2."""
+    truth = true_model(*well_separated_parameters(
+        2, 2, 4, gate_scale=3.0, expert_scale=3.0, slope_scale=0.5, random_state=0))
+    X, y = sample(truth, 2000, random_state=data_seed)
+    settings = {"max_iter": 1000, "tol": 1e-7, "n_init": 2, "n_threads": 1, "random_state": fit_seed}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = SGMLMoE(5, **settings).fit(X, y)
+        two = SGMLMoE(2, **settings).fit(X, y).loglik(X, y)
+    refit = MixingDendrogram(model, "hq_refit").fit(X, y)
+    restart = MixingDendrogram(model, "hq_restart").fit(X, y)
+    assert refit.restarted_ == set() and 2 in restart.restarted_
+    assert refit.levels_[2].loglik(X, y) < two - 10
+    assert restart.levels_[2].loglik(X, y) > two - 0.5
+    assert (refit.selected_k_, restart.selected_k_) == (3, 2)
+    with pytest.raises(ValueError, match="restart needs polish"):
+        DSCVariant(restart=1)
+
+
+def test_a_failed_restart_keeps_the_tree_level(overfit, monkeypatch):
+    """A fresh fit whose every start fails (SGMLMoE.fit raises RuntimeError) leaves the level
+    as hq_refit builds it: the same tree, nothing restarted."""
+    model, X, y = overfit
+    refit = MixingDendrogram(model, "hq_refit").fit(X, y)
+
+    def fail(self, *args, **kwargs):
+        raise RuntimeError("every start failed")
+
+    monkeypatch.setattr(SGMLMoE, "fit", fail)
+    restart = MixingDendrogram(model, "hq_restart").fit(X, y)
+    assert restart.restarted_ == set() and restart.selected_k_ == refit.selected_k_
+    for k, level in refit.levels_.items():
+        np.testing.assert_array_equal(restart.levels_[k].gate_coef_, level.gate_coef_)
+
+
 def test_effective_df_is_the_parameter_count_without_ridge_and_shrinks_with_it(overfit):
     """tr[(J + alpha D)^+ J]: the free parameters at alpha = 0, fewer as alpha grows, and the
     ``df`` column of a ridge fit's table, which BIC charges."""
@@ -393,8 +464,8 @@ def test_plots_label_the_experts_and_mark_the_choice(overfit, tmp_path):
     tree.select(X, y)
     ax = plot_dsc(tree.dsc_table_, tree.selected_k_)
     assert ax.get_legend().get_texts()[0].get_text() == f"selected K = {tree.selected_k_}"
-    # the curve is labelled with the variant's criterion: the default scores by BIC
-    bic = MixingDendrogram(model, DEFAULT_VARIANT).fit(X, y).dsc_table_
+    # the curve is labelled with the variant's criterion: bic_refit scores by BIC
+    bic = MixingDendrogram(model, "bic_refit").fit(X, y).dsc_table_
     sweep = pd.DataFrame({"n_experts": [1, 2, 3, 4], "bic": [4.0, 3.0, 3.5, 3.7]})
     ax = plot_dsc(bic, 2, sweep=sweep)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
