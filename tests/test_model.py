@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp, softmax
 from sklearn.exceptions import ConvergenceWarning
@@ -20,10 +20,14 @@ from moe.model import _Problem
 from tests.helpers import sample_sgmlmoe
 
 
-def assert_monotone(trace, rtol=1e-9):
+def assert_monotone(trace, rtol=1e-9, n=0):
+    """No drop beyond rtol |objective| plus, for n observations, 4 n eps: each log-likelihood
+    term is a log-sum-exp of O(1) values, exact to a few eps in absolute terms, so as the
+    objective nears 0 (separable data) the relative rule alone asks more than float64 holds
+    (hypothesis found a drop of 2.2e-16 at an objective of -9.2e-8, n = 15)."""
     trace = np.asarray(trace)
     drops = trace[:-1] - trace[1:]
-    allowed = rtol * np.abs(trace[:-1])
+    allowed = rtol * np.abs(trace[:-1]) + 4 * n * np.finfo(float).eps
     assert np.all(drops <= allowed), f"objective fell by {drops.max():.3g} (allowed {allowed.max():.3g})"
 
 
@@ -41,6 +45,8 @@ def assert_monotone(trace, rtol=1e-9):
     separable=st.booleans(),
     alpha=st.sampled_from([0.0, 0.5]),
 )
+@example(n=15, d=2, K=1, M=2, seed=1, curvature="fixed", accelerate="quasi_newton",
+         relaxation=1.0, separable=False, alpha=0.0)  # objective -> 0: the absolute floor
 def test_every_accepted_step_ascends(n, d, K, M, seed, curvature, accelerate, relaxation, separable,
                                      alpha):
     X, y, _, _ = sample_sgmlmoe(n, d, K, M, seed)
@@ -53,7 +59,7 @@ def test_every_accepted_step_ascends(n, d, K, M, seed, curvature, accelerate, re
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
-    assert_monotone(model.loglik_trace_)
+    assert_monotone(model.loglik_trace_, n=n)
     assert np.isfinite(model.loglik_)
     assert np.all(np.isfinite(model.gate_coef_)) and np.all(np.isfinite(model.expert_coef_))
 
