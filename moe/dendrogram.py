@@ -55,6 +55,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from moe.model import SGMLMoE
+from moe.selection import charge
 from moe.threads import limit_threads
 
 OMEGAS = {
@@ -196,14 +197,14 @@ def dsc_score(tree, table, n):
 def bic_score(tree, table, n):
     """BIC(kappa) = -2 l(kappa) + nu(kappa) log n, nu the ``df`` column (the free parameters, or
     the effective degrees of freedom of a ridge fit, :func:`effective_df`)."""
-    return -2 * n * table["mean_loglik"].to_numpy() + table["df"].to_numpy() * np.log(n)
+    return -2 * n * table["mean_loglik"].to_numpy() + table["df"].to_numpy() * charge("bic", n)
 
 
 def hqc_score(tree, table, n):
     """HQC(kappa) = -2 l(kappa) + 2 nu(kappa) log log n (Hannan and Quinn 1979), nu the ``df``
     column: consistent like BIC, with a charge per parameter that grows more slowly (4.1
     against BIC's 7.6 at n = 2,000; 4.6 against 9.9 at n = 20,000)."""
-    return -2 * n * table["mean_loglik"].to_numpy() + table["df"].to_numpy() * 2 * np.log(np.log(n))
+    return -2 * n * table["mean_loglik"].to_numpy() + table["df"].to_numpy() * charge("hqc", n)
 
 
 SCORES = {"dsc": dsc_score, "bic": bic_score, "hqc": hqc_score}

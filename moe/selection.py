@@ -30,6 +30,12 @@ from moe.model import SGMLMoE
 CRITERIA = ("aic", "bic", "hqc", "icl")
 
 
+def charge(criterion: str, n: float) -> float:
+    """The charge per (effective) parameter on the -2 log L scale: 2 for ``"aic"``, log n for
+    ``"bic"`` (and ICL), 2 log log n for ``"hqc"``; the dendrogram's scores use the same."""
+    return {"aic": 2.0, "bic": np.log(n), "hqc": 2 * np.log(np.log(n))}[criterion]
+
+
 def entropy(tau) -> float:
     """E = -sum_i sum_k tau_ik log tau_ik, with 0 log 0 = 0."""
     tau = np.asarray(tau, dtype=float)
@@ -46,10 +52,9 @@ def information_criteria(model: SGMLMoE, X, y) -> dict:
     loglik = model.loglik(X, y)
     nu = model.n_parameters_ if model.alpha == 0 else effective_df(model, X, y)
     E = entropy(model.responsibilities(X, y))
-    bic = -2 * loglik + nu * np.log(n)
+    aic, bic, hqc = (-2 * loglik + nu * charge(c, n) for c in ("aic", "bic", "hqc"))
     return {"loglik": loglik, "n_parameters": model.n_parameters_, "df": nu, "entropy": E,
-            "aic": -2 * loglik + 2 * nu, "bic": bic, "hqc": -2 * loglik + 2 * nu * np.log(np.log(n)),
-            "icl": bic + 2 * E}
+            "aic": aic, "bic": bic, "hqc": hqc, "icl": bic + 2 * E}
 
 
 def sweep(X, y, k_max, criteria=CRITERIA, *, estimator=None, return_estimators=False):
