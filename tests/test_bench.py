@@ -159,13 +159,21 @@ def test_time_to_optimum_targets_the_best_recomputed_loglik(optimum_without_r):
     ours = runs[runs["method"] != "flexmix"]
     assert len(runs) == 8 and (ours["status"] == "ok").all()
     best = runs["final_loglik"].max()
-    assert (table["best_loglik"] == best).all()
+    assert (table["best_objective"] == best).all()  # no ridge: the objective is the log-likelihood
+    np.testing.assert_array_equal(ours["final_objective"], ours["final_loglik"])
     # our traces end at the returned parameters, whose log-likelihood was recomputed
     np.testing.assert_allclose(ours["final_loglik"], ours["reported_loglik"], rtol=1e-12)
     threshold = best - 1e-6 * abs(best)
     for (method, start), run in table[table["method"] != "flexmix"].groupby(["method", "start"]):
         outcome = run["outcome"].iloc[0]
         assert (outcome == "reached") == (run["loglik"].max() >= threshold), (method, start)
+        # the start's own target: the best objective any method reached from this start
+        start_best = ours.loc[ours["start"] == start, "final_objective"].max()
+        start_threshold = start_best - 1e-6 * abs(start_best)
+        assert run["start_target_objective"].iloc[0] == pytest.approx(start_threshold, rel=1e-15)
+        assert (run["start_outcome"].iloc[0] == "reached") == (run["loglik"].max() >= start_threshold)
+        if outcome == "reached":
+            assert run["start_outcome"].iloc[0] == "reached"
         assert np.all(np.diff(run["iter"]) >= 0) and np.all(np.diff(run["loglik"]) >= -1e-9 * abs(best))
         if outcome == "reached":
             # an accepted extrapolation shares its evaluation count with the step before it
@@ -204,24 +212,37 @@ def test_time_to_optimum_fits_more_experts_than_the_truth_with_a_ridge():
     assert (ours["status"] == "ok").all()
     # the traces are the penalised objective, which the recomputed log-likelihood exceeds
     assert (ours["final_loglik"] > ours["reported_loglik"]).all()
+    # the target is the best penalised objective, recomputed: L - alpha/2 |slopes|^2 at the
+    # returned parameters (the traces' last value), so the run that ends highest reaches it
+    np.testing.assert_allclose(ours["final_objective"], ours["reported_loglik"], rtol=1e-12)
+    assert (table["best_objective"] == ours["final_objective"].max()).all()
+    assert (ours.loc[ours["final_objective"].idxmax(), "outcome"] == "reached")
 
 
 def test_speedups_are_paired_medians_per_data_set_and_over_all():
-    rows = [  # seconds to the target; None = did not reach it
-        ("a", 0, "em", 1.0), ("a", 0, "mm", 0.25), ("a", 1, "em", 3.0), ("a", 1, "mm", 1.0),
-        ("a", 2, "em", 2.0), ("a", 2, "mm", None),
-        ("b", 0, "em", 10.0), ("b", 0, "mm", 1.0), ("b", 1, "em", None), ("b", 1, "mm", 0.1),
+    rows = [  # seconds to L* and to the start's own best L*_j; None = did not reach it
+        ("a", 0, "em", 1.0, 1.0), ("a", 0, "mm", 0.25, 0.25), ("a", 1, "em", 3.0, 3.0),
+        ("a", 1, "mm", 1.0, 1.0), ("a", 2, "em", 2.0, 2.0), ("a", 2, "mm", None, None),
+        ("b", 0, "em", 10.0, 10.0), ("b", 0, "mm", 1.0, 1.0), ("b", 1, "em", None, 4.0),
+        ("b", 1, "mm", 0.1, 0.1), ("b", 2, "em", None, 3.0), ("b", 2, "mm", None, 1.5),
     ]
     table = pd.DataFrame([{"dataset": d, "start": j, "method": m, "seconds_to_target": t,
                            "iter_to_target": None if t is None else 1, "outcome":
                            "budget" if t is None else "reached", "status": "ok",
-                           "total_seconds": 1.0, "total_iter": 1, "best_loglik": -1.0}
-                          for d, j, m, t in rows])
+                           "seconds_to_start_target": tj,
+                           "start_outcome": "worse" if tj is None else "reached",
+                           "total_seconds": 1.0, "total_iter": 1, "best_objective": -1.0}
+                          for d, j, m, t, tj in rows])
     summary = summarize_section("time_to_optimum", table).set_index(["dataset", "method"])
     assert summary.loc[("a", "mm"), "speedup_vs_em"] == 3.5  # median of 4 and 3
     assert summary.loc[("b", "mm"), "speedup_vs_em"] == 10.0  # start 1: EM did not reach it
     assert summary.loc[("all", "mm"), "speedup_vs_em"] == 4.0  # median of 4, 3 and 10
-    assert summary.loc[("all", "mm"), "reached"] == 4 and summary.loc[("all", "mm"), "starts"] == 5
+    assert summary.loc[("all", "mm"), "reached"] == 4 and summary.loc[("all", "mm"), "starts"] == 6
+    # to each start's own best: b's starts 1 and 2 count too (ratios 40 and 2)
+    assert summary.loc[("b", "mm"), "speedup_vs_em_start_best"] == 10.0  # median of 10, 40, 2
+    assert summary.loc[("all", "mm"), "speedup_vs_em_start_best"] == 4.0  # of 4, 3, 10, 40, 2
+    assert summary.loc[("all", "mm"), "reached_start_best"] == 5
+    assert summary.loc[("all", "em"), "reached_start_best"] == 6
 
 
 def test_scale_runs_from_an_unguarded_script(tmp_path):

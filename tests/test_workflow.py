@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from moe.baselines import MODELS
+from moe.bench import summarize_section
 from moe.metrics import METRICS
 
 pytestmark = pytest.mark.workflow
@@ -97,7 +98,27 @@ def test_bench_target_exists(tmp_path):
     result = snakemake(tmp_path, "--dry-run", "bench")
     assert result.returncode == 0, result.output
     sections = yaml.safe_load(CONFIG.read_text())["bench"]["sections"]
-    assert job_counts(result.output)["bench_run"] == len(sections)
+    counts = job_counts(result.output)
+    assert counts["bench_run"] == counts["bench_summary"] == len(sections)
+
+
+def test_bench_writes_the_summary_it_quotes(tmp_path):
+    # one small section run for real: the summary is the library's summary of the run's table
+    settings = {"datasets": [{"n": 300, "d": 2, "K": 2, "M": 2, "n_init": 2}],
+                "methods": ["mm_weighted_squarem", "em"], "mm_max_iter": 300,
+                "em_max_iter": 30, "tol": 1e-9, "repeats": 1}
+    override = write_yaml(tmp_path / "bench.yaml",
+                          {"bench": {"sections": ["time_to_optimum"],
+                                     "settings": {"time_to_optimum": settings}}})
+    result = snakemake(tmp_path, "--cores", "1", "results/bench/summary/time_to_optimum.csv",
+                       configfiles=(CONFIG, override))
+    assert result.returncode == 0, result.output
+    table = pd.read_csv(tmp_path / "results/bench/time_to_optimum.csv")
+    summary = pd.read_csv(tmp_path / "results/bench/summary/time_to_optimum.csv")
+    expected = summarize_section("time_to_optimum", table)
+    pd.testing.assert_frame_equal(summary, expected, check_dtype=False)
+    assert set(summary["method"]) == {"mm_weighted_squarem", "em"}
+    assert (summary["starts"] > 0).all()
 
 
 def test_slurm_profile_dry_run(tmp_path):

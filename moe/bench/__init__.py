@@ -4,7 +4,8 @@ Four sections, each a function of (settings, seed) returning one tidy table:
 
 - ``step_cost``: time per MM step against the two matrix products that bound it (one BLAS thread).
 - ``time_to_optimum``: every MM variant, our EM and R flexmix from the same starts, timed to the
-  best log-likelihood any of them found; failures and worse optima counted.
+  best objective any of them found (on the data set, and from the same start); failures and
+  worse optima counted.
 - ``selection_cost``: one over-fitted fit plus the dendrogram against the K = 1..K_bar sweep.
 - ``scale``: a fit at n = 1e6, d = 50, K = 8, M = 7 on two cores: wall time and peak memory.
 

@@ -9,8 +9,10 @@ experiment and the workflow's solver traces use too), flexmix at the responsibil
 tau(theta_0) (it cannot take parameters). Every final log-likelihood is recomputed by our code at
 the returned parameters.
 
-The target is L* = the best recomputed log-likelihood of any method from any start on that data
-set; a run "reaches" it when its trace comes within ``rel_gap`` |L*| of it. A run that stops
+The target is L* = the best recomputed objective of any method from any start on that data set
+(the log-likelihood, minus the ridge alpha/2 |slopes|^2 when the data set has one: the quantity
+every solver ascends and every trace records); a run "reaches" it when its trace comes within
+``rel_gap`` |L*| of it. A run that stops
 below it is "worse" if it converged, "budget" if it ran out of iterations, "failed" if it hit a
 non-finite log-likelihood (flexmix: "Log-likelihood: NA"), and "not run" if flexmix is absent
 (or the data set has a ridge, which flexmix does not fit). Runs of our solvers that converge are
@@ -30,6 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from moe.simulate import synthetic_data
 from moe.bench.flexmix import flexmix_loglik, run_flexmix
+from moe._mm import Layout, penalty
 from moe.model import SGMLMoE
 
 LOG = logging.getLogger(__name__)
@@ -60,6 +63,10 @@ DEFAULTS = {
         # the start that converges, and keep the section within a quarter of an hour
         {"n": 10000, "d": 50, "K": 3, "M": 3, "coef_sd": 0.45, "n_init": 2,
          "flexmix_iter_max": 40},
+        # the same data with the ridge of the workflow's fits (alpha = 1): the objective has a
+        # maximiser, so no start drifts; flexmix fits no ridge, which leaves room for more starts
+        {"n": 2000, "d": 10, "K": 3, "M": 3, "coef_sd": 1.0, "n_init": 6, "alpha": 1.0},
+        {"n": 10000, "d": 50, "K": 3, "M": 3, "coef_sd": 0.45, "n_init": 4, "alpha": 1.0},
     ],
     "methods": list(METHODS),
     "rel_gap": 1e-6,
@@ -75,8 +82,9 @@ DEFAULTS = {
 }
 QUICK = {"datasets": [{"n": 2000, "d": 10, "K": 3, "M": 3, "coef_sd": 1.0, "n_init": 4}]}
 RUN_COLUMNS = ["dataset", "n", "d", "K", "M", "method", "start", "status", "message", "outcome",
-               "final_loglik", "reported_loglik", "best_loglik", "target_loglik", "total_iter", "total_seconds",
-               "iter_to_target", "seconds_to_target"]
+               "final_loglik", "final_objective", "reported_loglik", "best_objective", "target_objective",
+               "total_iter", "total_seconds", "iter_to_target", "seconds_to_target",
+               "start_outcome", "start_target_objective", "iter_to_start_target", "seconds_to_start_target"]
 COLUMNS = RUN_COLUMNS + ["iter", "seconds", "loglik", "threads"]
 
 
@@ -92,7 +100,8 @@ def trace_method(X, y, start: dict, method: str, *, max_iter: int, tol: float,
     """Run solver ``method`` (a key of ``METHODS`` other than flexmix) from ``start``.
 
     Returns ``status`` ("ok" or "failed"), ``message``, ``converged``, ``final_loglik``
-    (recomputed at the returned parameters), ``reported_loglik`` (the solver's objective),
+    (recomputed at the returned parameters), ``final_objective`` (that minus the ridge),
+    ``reported_loglik`` (the solver's objective),
     ``total_iter``, ``total_seconds`` and ``trace`` (columns ``iter`` = map evaluations,
     ``seconds``, ``loglik`` = the objective after every accepted step; the first row is the
     start).
@@ -114,7 +123,8 @@ def trace_method(X, y, start: dict, method: str, *, max_iter: int, tol: float,
     seconds = time.perf_counter() - start_time
     if failed:
         return {"status": "failed", "message": failed, "converged": False,
-                "final_loglik": np.nan, "reported_loglik": np.nan, "total_iter": 0,
+                "final_loglik": np.nan, "final_objective": np.nan, "reported_loglik": np.nan,
+                "total_iter": 0,
                 "total_seconds": seconds,
                 "trace": pd.DataFrame({"iter": [], "seconds": [], "loglik": []})}
     result = model.fit_results_[0]
@@ -124,12 +134,19 @@ def trace_method(X, y, start: dict, method: str, *, max_iter: int, tol: float,
         "message": result["failed"] or "",
         "converged": bool(model.converged_),
         "final_loglik": model.loglik_,
+        "final_objective": model.loglik_ - _ridge(model, alpha),
         "reported_loglik": model.objective_,
         "total_iter": int(model.n_iter_),
         "total_seconds": float(times[-1]),
         "trace": pd.DataFrame({"iter": model.eval_trace_, "seconds": times,
                                "loglik": model.loglik_trace_}),
     }
+
+
+def _ridge(model: SGMLMoE, alpha: float) -> float:
+    """alpha/2 |slopes|^2 of a fitted model's free rows (its coefficients are canonical)."""
+    layout = Layout(model.n_experts, len(model.classes_), model.gate_coef_.shape[1])
+    return penalty(layout.pack(model.gate_coef_, model.expert_coef_), alpha)
 
 
 def _run_flexmix(X, y, W0, V0, iter_max, settings) -> dict:
@@ -142,6 +159,7 @@ def _run_flexmix(X, y, W0, V0, iter_max, settings) -> dict:
         "message": fit.message,
         "converged": fit.converged,
         "final_loglik": final,
+        "final_objective": final,  # flexmix runs only on data sets without a ridge
         "reported_loglik": fit.reported_loglik,
         "total_iter": fit.n_iter,
         "total_seconds": fit.seconds,
@@ -151,7 +169,7 @@ def _run_flexmix(X, y, W0, V0, iter_max, settings) -> dict:
 
 def _not_run(message: str) -> dict:
     return {"status": "not run", "message": message, "converged": False, "final_loglik": np.nan,
-            "reported_loglik": np.nan, "total_iter": 0, "total_seconds": np.nan,
+            "final_objective": np.nan, "reported_loglik": np.nan, "total_iter": 0, "total_seconds": np.nan,
             "trace": pd.DataFrame({"iter": [], "seconds": [], "loglik": []})}
 
 
@@ -210,31 +228,48 @@ def run_dataset(dataset: dict, settings: dict, seed: int) -> pd.DataFrame:
                      method, run["status"], run["final_loglik"], run["total_iter"],
                      run["total_seconds"])
             runs.append({"method": method, "start": j} | run)
-    finals = [r["final_loglik"] for r in runs if np.isfinite(r["final_loglik"])]
-    best = max(finals) if finals else np.nan
-    threshold = best - settings["rel_gap"] * abs(best)
+    best = _best(runs)
+    start_best = {j: _best([r for r in runs if r["start"] == j]) for j in range(len(starts))}
     label = f"n={n}, d={d}, K={K}, M={M}" + (f" (K0={K0}, alpha={alpha:g})" if (K, alpha) != (K0, 0) else "")
+    threshold = best - settings["rel_gap"] * abs(best)
     pieces = []
     for run in runs:
         trace = run.pop("trace").reset_index(drop=True)
-        hits = np.flatnonzero(trace["loglik"].to_numpy() >= threshold)
-        reached = hits.size > 0
-        first = int(hits[0]) if reached else None
-        keep = _thin(len(trace), [first] if reached else [], settings["max_trace_points"])
+        start_threshold = start_best[run["start"]] - settings["rel_gap"] * abs(start_best[run["start"]])
+        first, start_first = _first_hit(trace, threshold), _first_hit(trace, start_threshold)
+        hits = [i for i in (first, start_first) if i is not None]
+        keep = _thin(len(trace), hits, settings["max_trace_points"])
         part = trace.iloc[keep].copy() if len(trace) else pd.DataFrame(
             {"iter": [np.nan], "seconds": [np.nan], "loglik": [np.nan]})
         for key, value in {
             "dataset": label, "n": n, "d": d, "K": K, "M": M, "method": run["method"],
             "start": run["start"], "status": run["status"], "message": run["message"],
-            "outcome": _outcome(run, reached), "final_loglik": run["final_loglik"],
-            "reported_loglik": run["reported_loglik"], "best_loglik": best, "target_loglik": threshold,
+            "outcome": _outcome(run, first is not None), "final_loglik": run["final_loglik"],
+            "final_objective": run["final_objective"], "reported_loglik": run["reported_loglik"],
+            "best_objective": best, "target_objective": threshold,
             "total_iter": run["total_iter"], "total_seconds": run["total_seconds"],
-            "iter_to_target": trace["iter"].iloc[first] if reached else np.nan,
-            "seconds_to_target": trace["seconds"].iloc[first] if reached else np.nan,
+            "iter_to_target": np.nan if first is None else trace["iter"].iloc[first],
+            "seconds_to_target": np.nan if first is None else trace["seconds"].iloc[first],
+            "start_outcome": _outcome(run, start_first is not None),
+            "start_target_objective": start_threshold,
+            "iter_to_start_target": np.nan if start_first is None else trace["iter"].iloc[start_first],
+            "seconds_to_start_target": np.nan if start_first is None else trace["seconds"].iloc[start_first],
         }.items():
             part[key] = value
         pieces.append(part)
     return pd.concat(pieces, ignore_index=True)
+
+
+def _best(runs: list[dict]) -> float:
+    """The best recomputed objective of ``runs`` (NaN if none is finite)."""
+    finals = [r["final_objective"] for r in runs if np.isfinite(r["final_objective"])]
+    return max(finals) if finals else np.nan
+
+
+def _first_hit(trace: pd.DataFrame, threshold: float) -> int | None:
+    """Position of the first trace entry at or above ``threshold``, None if there is none."""
+    hits = np.flatnonzero(trace["loglik"].to_numpy() >= threshold)
+    return int(hits[0]) if hits.size else None
 
 
 def run(settings: dict, seed: int) -> pd.DataFrame:
@@ -248,9 +283,11 @@ def run(settings: dict, seed: int) -> pd.DataFrame:
     return table[COLUMNS]
 
 
-def _paired_ratios(runs: pd.DataFrame, method: str, reference: str) -> pd.Series:
-    """t_reference / t_method over the (data set, start) pairs where both reached the target."""
-    t = runs.pivot_table(index=["dataset", "start"], columns="method", values="seconds_to_target")
+def _paired_ratios(runs: pd.DataFrame, method: str, reference: str,
+                   seconds: str = "seconds_to_target") -> pd.Series:
+    """t_reference / t_method over the (data set, start) pairs where both reached the target
+    whose times ``seconds`` holds."""
+    t = runs.pivot_table(index=["dataset", "start"], columns="method", values=seconds)
     if method not in t or reference not in t:
         return pd.Series(dtype=float)
     return (t[reference] / t[method]).dropna()
@@ -260,33 +297,50 @@ def _median(ratios: pd.Series) -> float:
     return float(ratios.median()) if len(ratios) else np.nan
 
 
+def _speedups(runs: pd.DataFrame, method: str) -> dict:
+    """Paired median speed-ups of ``method`` over flexmix and our EM: to L* (the data set's best)
+    and to L*_j (the best any method reached from the same start j)."""
+    return {
+        f"speedup_vs_{reference}{suffix}": _median(_paired_ratios(runs, method, reference, seconds))
+        for suffix, seconds in (("", "seconds_to_target"), ("_start_best", "seconds_to_start_target"))
+        for reference in ("flexmix", "em")
+    }
+
+
 def summarize(table: pd.DataFrame) -> pd.DataFrame:
     """Per data set and method: outcomes over starts, median time and iterations to the target,
     seconds per iteration, and paired speed-ups (medians over starts) of each method over
     flexmix and over our EM; then one row per method over every data set ("all"), whose
-    speed-ups are medians over all (data set, start) pairs."""
+    speed-ups are medians over all (data set, start) pairs.
+
+    Two targets: L*, the best objective any method reached on the data set (outcome columns,
+    ``speedup_vs_*``), and L*_j, the best any method reached from the same start
+    (``reached_start_best``, ``speedup_vs_*_start_best``). Most starts of a non-convex fit end
+    at another optimum than L*, for every method alike; L*_j times every solver from every
+    start to the optimum that start leads to, and a method that stops below L*_j where another
+    reached it is counted as missing it.
+    """
     runs = table.drop_duplicates(["dataset", "method", "start"])
     outcomes = ("reached", "worse", "budget", "failed", "not run")
     rows = []
     for (dataset, method), group in runs.groupby(["dataset", "method"], sort=False):
         counts = group["outcome"].value_counts()
-        per_dataset = runs[runs["dataset"] == dataset]
         ran = group[group["status"] != "not run"]
         rows.append({
             "dataset": dataset, "method": method, "starts": len(group),
             **{outcome: int(counts.get(outcome, 0)) for outcome in outcomes},
+            "reached_start_best": int((group["start_outcome"] == "reached").sum()),
             "median_seconds_to_target": group["seconds_to_target"].median(),
             "median_iter_to_target": group["iter_to_target"].median(),
             "ms_per_iter": 1e3 * (ran["total_seconds"] / ran["total_iter"]).median(),
-            "speedup_vs_flexmix": _median(_paired_ratios(per_dataset, method, "flexmix")),
-            "speedup_vs_em": _median(_paired_ratios(per_dataset, method, "em")),
-            "best_loglik": group["best_loglik"].iloc[0],
+            **_speedups(runs[runs["dataset"] == dataset], method),
+            "best_objective": group["best_objective"].iloc[0],
         })
     per_dataset = pd.DataFrame(rows)
     pooled = [{
         "dataset": "all", "method": method, "starts": int(group["starts"].sum()),
         **{outcome: int(group[outcome].sum()) for outcome in outcomes},
-        "speedup_vs_flexmix": _median(_paired_ratios(runs, method, "flexmix")),
-        "speedup_vs_em": _median(_paired_ratios(runs, method, "em")),
+        "reached_start_best": int(group["reached_start_best"].sum()),
+        **_speedups(runs, method),
     } for method, group in per_dataset.groupby("method", sort=False)]
     return pd.concat([per_dataset, pd.DataFrame(pooled)], ignore_index=True)

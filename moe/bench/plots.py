@@ -67,12 +67,12 @@ def plot_step_cost(table: pd.DataFrame, path) -> None:
 
 
 def plot_time_to_optimum(table: pd.DataFrame, path) -> None:
-    """Relative gap to the best log-likelihood against wall time, every method and start."""
+    """Relative gap to the best objective against wall time, every method and start."""
     datasets = list(dict.fromkeys(table["dataset"]))
     fig, axes = _subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.6), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
         part = table[table["dataset"] == dataset]
-        best = part["best_loglik"].iloc[0]
+        best = part["best_objective"].iloc[0]
         gap_floor = 1e-12
         for method in METHOD_STYLES:
             runs = part[part["method"] == method]
@@ -87,7 +87,7 @@ def plot_time_to_optimum(table: pd.DataFrame, path) -> None:
                 labelled = True
             if not labelled and len(runs):
                 ax.plot([], [], color=METHOD_COLOURS[method], label=f"{METHOD_LABELS[method]}: not run")
-        rel_gap = (best - part["target_loglik"].iloc[0]) / abs(best)
+        rel_gap = (best - part["target_objective"].iloc[0]) / abs(best)
         ax.axhline(rel_gap, color="grey", linestyle=":", label=f"target: {rel_gap:.0e} relative")
         ax.set_xscale("log")
         ax.set_yscale("log")

@@ -51,6 +51,30 @@ rule bench_plot:
         "../scripts/bench_plot.py"
 
 
+rule bench_summary:
+    input:
+        table=rules.bench_run.output.table,
+    output:
+        summary=report(
+            "results/bench/summary/{section}.csv",
+            caption="../report/bench_summary.rst",
+            category="Performance benchmark",
+            labels={"section": "{section}", "type": "summary"},
+        ),
+    log:
+        "logs/bench_summary/{section}.log",
+    benchmark:
+        "benchmarks/bench_summary/{section}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=resource("plot", "mem_mb"),
+        runtime=resource("plot", "runtime"),
+    script:
+        "../scripts/bench_summary.py"
+
+
 rule bench_machine:
     output:
         info=report(

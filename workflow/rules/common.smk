@@ -277,6 +277,7 @@ def synthetic_outputs():
 def bench_outputs():
     names = config["bench"]["sections"]
     out = expand("results/bench/{name}.{ext}", name=names, ext=["csv", "png"])
+    out += expand("results/bench/summary/{name}.csv", name=names)
     return out + ["results/bench/machine.json"]
 
 
