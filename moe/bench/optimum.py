@@ -32,7 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from moe.simulate import synthetic_data
 from moe.bench.flexmix import flexmix_loglik, run_flexmix
-from moe._mm import Layout, penalty
+from moe._mm import penalty
 from moe.model import SGMLMoE
 
 LOG = logging.getLogger(__name__)
@@ -134,19 +134,13 @@ def trace_method(X, y, start: dict, method: str, *, max_iter: int, tol: float,
         "message": result["failed"] or "",
         "converged": bool(model.converged_),
         "final_loglik": model.loglik_,
-        "final_objective": model.loglik_ - _ridge(model, alpha),
+        "final_objective": model.loglik_ - penalty(model._theta(), alpha),  # alpha/2 |slopes|^2
         "reported_loglik": model.objective_,
         "total_iter": int(model.n_iter_),
         "total_seconds": float(times[-1]),
         "trace": pd.DataFrame({"iter": model.eval_trace_, "seconds": times,
                                "loglik": model.loglik_trace_}),
     }
-
-
-def _ridge(model: SGMLMoE, alpha: float) -> float:
-    """alpha/2 |slopes|^2 of a fitted model's free rows (its coefficients are canonical)."""
-    layout = Layout(model.n_experts, len(model.classes_), model.gate_coef_.shape[1])
-    return penalty(layout.pack(model.gate_coef_, model.expert_coef_), alpha)
 
 
 def _run_flexmix(X, y, W0, V0, iter_max, settings) -> dict:
@@ -231,11 +225,11 @@ def run_dataset(dataset: dict, settings: dict, seed: int) -> pd.DataFrame:
     best = _best(runs)
     start_best = {j: _best([r for r in runs if r["start"] == j]) for j in range(len(starts))}
     label = f"n={n}, d={d}, K={K}, M={M}" + (f" (K0={K0}, alpha={alpha:g})" if (K, alpha) != (K0, 0) else "")
-    threshold = best - settings["rel_gap"] * abs(best)
+    threshold = _target(best, settings["rel_gap"])
     pieces = []
     for run in runs:
         trace = run.pop("trace").reset_index(drop=True)
-        start_threshold = start_best[run["start"]] - settings["rel_gap"] * abs(start_best[run["start"]])
+        start_threshold = _target(start_best[run["start"]], settings["rel_gap"])
         first, start_first = _first_hit(trace, threshold), _first_hit(trace, start_threshold)
         hits = [i for i in (first, start_first) if i is not None]
         keep = _thin(len(trace), hits, settings["max_trace_points"])
@@ -264,6 +258,11 @@ def _best(runs: list[dict]) -> float:
     """The best recomputed objective of ``runs`` (NaN if none is finite)."""
     finals = [r["final_objective"] for r in runs if np.isfinite(r["final_objective"])]
     return max(finals) if finals else np.nan
+
+
+def _target(best: float, rel_gap: float) -> float:
+    """The objective a run must reach to count as reaching ``best``: within rel_gap |best|."""
+    return best - rel_gap * abs(best)
 
 
 def _first_hit(trace: pd.DataFrame, threshold: float) -> int | None:
