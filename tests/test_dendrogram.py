@@ -20,6 +20,7 @@ from moe.dendrogram import (
     merge_atoms,
     parameter_dissimilarity,
     predictive_dissimilarity,
+    ridge_trace,
 )
 from moe.selectors import DendrogramSelector
 from moe.simulate import (
@@ -452,6 +453,31 @@ def test_effective_df_is_the_parameter_count_without_ridge_and_shrinks_with_it(o
         assert table.loc[kappa, "df"] == pytest.approx(df) and df < level.n_parameters_
         bic = -2 * level.loglik(X, y) + df * np.log(len(X))
         assert table.loc[kappa, "dsc"] == pytest.approx(bic)
+
+
+def test_ridge_trace_by_hand_and_against_the_pseudo_inverse():
+    """tr[(J + alpha D)^+ J]: by hand for a diagonal J (sum of j / (j + alpha d)), and equal to
+    numpy's pinv product for a dense J whose intercept directions carry no information at all
+    (A singular: pinv drops them) or only through the slopes."""
+    slopes = np.array([False, True, True, False, True, True])
+    j = np.array([4.0, 1.0, 3.0, 2.0, 0.5, 6.0])
+    expected = sum(jj / (jj + 2.0 * dd) for jj, dd in zip(j, slopes))
+    assert ridge_trace(np.diag(j), slopes, 2.0) == pytest.approx(expected, rel=1e-12)
+    assert ridge_trace(np.diag(j), slopes, 0.0) == 6
+
+    rng = np.random.default_rng(0)
+    slopes = np.tile(np.r_[False, np.ones(4, dtype=bool)], 8)
+    G = rng.normal(size=(30, 40))  # rank 30 < 40: J is singular
+    for dead in ([], [0], [0, 5, 35]):  # intercepts with no information (zero rows, columns)
+        Gd = G.copy()
+        Gd[:, dead] = 0.0
+        J = Gd.T @ Gd
+        for alpha in (0.0, 0.1, 10.0):
+            A = J + alpha * np.diag(slopes.astype(float))
+            reference = np.trace(np.linalg.pinv(A, hermitian=True) @ J)
+            assert ridge_trace(J, slopes, alpha) == pytest.approx(reference, abs=1e-8)
+            if alpha > 0:  # A loses rank only along the dead intercepts
+                assert np.linalg.matrix_rank(A) == 40 - len(dead)
 
 
 def test_plots_label_the_experts_and_mark_the_choice(overfit, tmp_path):
