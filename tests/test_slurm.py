@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import pytest
@@ -123,7 +124,23 @@ def small_config(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def slurm_run(slurm, small_config, data_mirror, tmp_path_factory):
+def local_run_started(small_config, data_mirror, tmp_path_factory):
+    """``(directory, future)`` of the small configuration run locally, started in a thread
+    before the SLURM run: that run spends most of its time waiting between status checks."""
+    work = tmp_path_factory.mktemp("local_run")
+    # the profile's thread counts, which the fit tables record
+    threads = yaml.safe_load((SLURM_PROFILE / "config.yaml").read_text())["set-threads"]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield work, pool.submit(
+            snakemake, work, "--cores", "2",
+            "--set-threads", *(f"{rule}={n}" for rule, n in threads.items()),
+            "--config", f"mirror={data_mirror}", configfiles=(TEST_CONFIG, small_config),
+            timeout=900,
+        )
+
+
+@pytest.fixture(scope="module")
+def slurm_run(slurm, small_config, data_mirror, tmp_path_factory, local_run_started):
     """The small configuration through the profile, keeping every SLURM job's log."""
     work = tmp_path_factory.mktemp("slurm_run")
     result = snakemake(
@@ -138,14 +155,9 @@ def slurm_run(slurm, small_config, data_mirror, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def local_run(small_config, data_mirror, tmp_path_factory):
-    work = tmp_path_factory.mktemp("local_run")
-    # the profile's thread counts, which the fit tables record
-    threads = yaml.safe_load((SLURM_PROFILE / "config.yaml").read_text())["set-threads"]
-    result = snakemake(
-        work, "--cores", "2", "--set-threads", *(f"{rule}={n}" for rule, n in threads.items()),
-        "--config", f"mirror={data_mirror}", configfiles=(TEST_CONFIG, small_config), timeout=900,
-    )
+def local_run(local_run_started):
+    work, future = local_run_started
+    result = future.result()
     assert result.returncode == 0, result.output[-5000:]
     return work
 

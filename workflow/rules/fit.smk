@@ -1,8 +1,8 @@
 # One job per dataset x split x model, fitting its folds one after the other.
 # Per-fold jobs were measured first: each job pays 3-4 CPU-seconds of start-up
 # (interpreter, imports, the 200 MB feature matrix), which over 200 fold jobs
-# cost about 5 of the 30 minutes the full run may take on two cores. Grouped,
-# the 40 jobs still keep two cores (or a cluster) busy, each output stays one
+# cost about 5 minutes of the full run on two cores. Grouped, the 32 jobs
+# still keep two cores (or a cluster) busy, each output stays one
 # file per fold, and fit times are measured per fold inside the job.
 #
 # Each fit job also tunes its model on every fold's training part (moe.tuning)
