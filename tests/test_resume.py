@@ -178,10 +178,16 @@ def _sigint_group(driver, job, work, argv):
 
 
 def _sigterm_driver(driver, job, work, argv):
-    # while the run is alive its lock holds: a second run in the directory is refused
-    second = run(argv)
+    # while the run is alive its lock holds: a second run in the directory is refused. The
+    # driver is held meanwhile: on a loaded machine the second run's start can take longer
+    # than the rest of the first run, which would then finish and release its lock.
+    driver.send_signal(signal.SIGSTOP)
+    try:
+        second = run(argv)
+    finally:
+        driver.send_signal(signal.SIGTERM)  # pending until the driver continues
+        driver.send_signal(signal.SIGCONT)
     assert second.returncode != 0 and "LockException" in second.output, second.output[-2000:]
-    driver.send_signal(signal.SIGTERM)
 
 
 def _oom_kill_job(driver, job, work, argv):
@@ -214,7 +220,8 @@ FAULTS = {
     ),
     "sigterm_driver": (
         _sigterm_driver,
-        "a second run in the same directory, then SIGTERM to the snakemake process",
+        "a second run in the same directory while the snakemake process is held (SIGSTOP), "
+        "then SIGTERM to it",
         "the second run is refused while the first lives (LockException); the same "
         "command then finishes the run with the same tables",
     ),
