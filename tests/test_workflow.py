@@ -392,6 +392,11 @@ def test_e2e_logs_and_benchmarks(e2e):
     )
     assert runtimes.loc["fit", "jobs"] == n - n_calibrated
     assert runtimes.loc["evaluate", "jobs"] == n
+    # every job measured itself; Snakemake's samples can exceed that only by the interpreter's
+    # exit after the usage line (a few tenths of a second a job)
+    assert runtimes["cpu_seconds"].notna().all() and runtimes["max_rss_mb"].notna().all()
+    slack = 0.5 * runtimes["jobs"]
+    assert (runtimes["sampled_cpu_seconds"] <= runtimes["cpu_seconds"] + slack).all()
 
 
 @pytest.mark.data

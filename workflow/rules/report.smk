@@ -151,9 +151,9 @@ rule plot_selection:
         "../scripts/plot_selection.py"
 
 
-# Reads the benchmark files of every job of the run; they are not declared as
-# inputs (Snakemake writes them beside the outputs), so the rule waits for all
-# the outputs instead.
+# Reads the benchmark files and logs of every job of the run; they are not
+# declared as inputs (Snakemake writes them beside the outputs), so the rule
+# waits for all the outputs instead.
 rule runtimes:
     input:
         all_outputs(),
@@ -169,5 +169,6 @@ rule runtimes:
         ENV
     params:
         benchmarks="benchmarks",
+        logs="logs",
     script:
         "../scripts/runtimes.py"

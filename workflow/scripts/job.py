@@ -14,6 +14,8 @@ import threading
 import time
 from pathlib import Path
 
+import usage
+
 # Conda environments built from envs/ hold the dependencies but not this
 # package; then `moe` is imported from the checkout this script belongs to.
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -76,7 +78,8 @@ def run(main, snakemake) -> None:
     (``n_threads=snakemake.threads``). A failure is logged with its traceback
     and re-raised, so Snakemake marks the job failed and removes its outputs;
     writers in :mod:`moe.io` never leave partial files. The job stops when its
-    driver dies.
+    driver dies. The log's last line is the job's own CPU time and peak memory
+    (:mod:`usage`), which Snakemake's benchmark files undercount.
     """
     from moe.threads import limit_threads
 
@@ -98,7 +101,10 @@ def run(main, snakemake) -> None:
         except Exception:
             logger.exception("the job failed")
             raise
-        logger.info("done")
+        else:
+            logger.info("done")
+        finally:
+            logger.info(usage.line(usage.measure()))
 
 
 def whole_dataset_settings(snakemake):

@@ -1,4 +1,4 @@
-"""Per-rule wall time, CPU time and memory of the run, from the benchmark files."""
+"""Per-rule wall time, CPU time and memory of the run, from the benchmark files and job logs."""
 
 from benchmark_files import runtime_summary
 from job import run
@@ -7,7 +7,7 @@ from moe.io import atomic_to_csv
 
 
 def main(snakemake):
-    atomic_to_csv(runtime_summary(snakemake.params.benchmarks), snakemake.output[0])
+    atomic_to_csv(runtime_summary(snakemake.params.benchmarks, snakemake.params.logs), snakemake.output[0])
 
 
 run(main, snakemake)  # noqa: F821
