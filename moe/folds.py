@@ -2,12 +2,10 @@
 
 :func:`fit_fold` fits one model on one fold's training part (preprocessing
 included, see :mod:`moe.baselines`) and returns the test part's probabilities
-as a *prediction table* with columns ``pair_index, fold, component, y,
-proba_0 .. proba_{C-1}``. Given a grid and inner folds it first chooses the
-settings on the training part only (:mod:`moe.tuning`) and also returns the
-chosen settings' inner-validation predictions (the calibration set of
-:mod:`moe.calibration`). :func:`read_predictions` reads the tables back and
-:func:`prediction_arrays` gives their ``(y, proba)`` for :mod:`moe.scoring`.
+as a prediction table (:mod:`moe.predictions`). Given a grid and inner folds it
+first chooses the settings on the training part only (:mod:`moe.tuning`) and also
+returns the chosen settings' inner-validation predictions (the calibration set of
+:mod:`moe.calibration`).
 """
 
 from __future__ import annotations
@@ -19,52 +17,10 @@ import numpy as np
 import pandas as pd
 
 from moe.baselines import build_model, describe_fit, model_inputs
+from moe.predictions import align_proba, prediction_table
 from moe.threads import limit_threads
 
-__all__ = [
-    "proba_columns",
-    "align_proba",
-    "FoldFit",
-    "model_input_frame",
-    "prediction_table",
-    "fit_predict",
-    "fit_fold",
-    "read_predictions",
-    "prediction_arrays",
-]
-
-
-def proba_columns(n_classes: int) -> list[str]:
-    """Names of the probability columns of a prediction table."""
-    return [f"proba_{c}" for c in range(n_classes)]
-
-
-def align_proba(proba, fitted_classes, n_classes: int) -> np.ndarray:
-    """Place the columns of ``proba`` at their labels in ``0..n_classes-1``.
-
-    A class absent from a training part has no column in the model's output;
-    it gets probability 0.
-
-    Raises
-    ------
-    ValueError
-        If a fitted class is not an integer label below ``n_classes``.
-    """
-    proba = np.asarray(proba, dtype=np.float64)
-    fitted_classes = np.asarray(fitted_classes)
-    if proba.shape[1] != fitted_classes.size:
-        raise ValueError(
-            f"proba has {proba.shape[1]} columns for {fitted_classes.size} fitted classes"
-        )
-    if not np.issubdtype(fitted_classes.dtype, np.integer) or (
-        fitted_classes.min() < 0 or fitted_classes.max() >= n_classes
-    ):
-        raise ValueError(
-            f"fitted classes {fitted_classes.tolist()} are not labels in 0..{n_classes - 1}"
-        )
-    out = np.zeros((proba.shape[0], n_classes))
-    out[:, fitted_classes] = proba
-    return out
+__all__ = ["FoldFit", "model_input_frame", "fit_predict", "fit_fold"]
 
 
 @dataclass
@@ -111,16 +67,6 @@ def model_input_frame(name: str, features: pd.DataFrame | None, pairs: pd.DataFr
     if len(features) != len(pairs):
         raise ValueError(f"features has {len(features)} rows but pairs has {len(pairs)}")
     return features
-
-
-def prediction_table(fold, fold_index: int, y: np.ndarray, proba: np.ndarray) -> pd.DataFrame:
-    """The prediction table of ``fold.test``: ``pair_index, fold, component, y, proba_*``."""
-    component = fold.component if fold.component is not None else np.full(len(fold.test), "")
-    table = pd.DataFrame(
-        {"pair_index": fold.test, "fold": fold_index, "component": component, "y": y[fold.test]}
-    )
-    table[proba_columns(proba.shape[1])] = proba
-    return table
 
 
 def fit_predict(
@@ -230,24 +176,3 @@ def fit_fold(
         tuning=tuning,
         tuning_seconds=0.0 if tuning is None else tuning.seconds,
     )
-
-
-def read_predictions(paths) -> pd.DataFrame:
-    """The prediction tables at ``paths`` (CSV files) as one table.
-
-    ``component`` is read as text, so a fold without components keeps ``""``.
-    """
-    return pd.concat(
-        [pd.read_csv(path, keep_default_na=False, dtype={"component": str}) for path in paths],
-        ignore_index=True,
-    )
-
-
-def prediction_arrays(predictions: pd.DataFrame, n_classes: int):
-    """``(y, proba)`` of a prediction table, with the rows renormalised.
-
-    Renormalising removes the rounding of CSV storage (rows off by ~1e-16).
-    """
-    proba = predictions[proba_columns(n_classes)].to_numpy(dtype=np.float64)
-    proba = proba / proba.sum(axis=1, keepdims=True)
-    return predictions["y"].to_numpy(dtype=np.int64), proba

@@ -14,7 +14,7 @@ step-down method (:func:`holm`) within each dataset x split (x component)
 across models x primary metrics, and give verdicts from the adjusted values.
 :mod:`moe.report` renders them.
 
-Predictions come as the prediction tables of :mod:`moe.folds`.
+Predictions come as the prediction tables of :mod:`moe.predictions`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from moe import metrics as M
-from moe.folds import prediction_arrays
+from moe.predictions import prediction_arrays
 
 __all__ = [
     "KEYS",
@@ -138,7 +138,7 @@ def protein_evaluation(
     Parameters
     ----------
     predictions : DataFrame
-        A prediction table (:mod:`moe.folds`); ``pair_index`` indexes ``pairs``.
+        A prediction table (:mod:`moe.predictions`); ``pair_index`` indexes ``pairs``.
     pairs : DataFrame
         The dataset's pair table, columns ``protein_a, protein_b``.
 

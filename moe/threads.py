@@ -5,6 +5,11 @@ numpy and scipy), OpenMP (scikit-learn's k-means, which starts the MoE) and a
 library's own (XGBoost, scikit-learn's ``n_jobs``). :func:`limit_threads` caps
 the first two through threadpoolctl; the third take the count as a parameter,
 which :func:`moe.baselines.build_model` sets from its ``n_threads``.
+
+threadpoolctl caps only the runtimes loaded when the limit is entered, so every
+fit enters its own limit after its model's module is imported (:mod:`moe.model`
+imports k-means, which loads scikit-learn's OpenMP runtime); this module loads
+nothing itself, and a job that only reads or plots never imports scikit-learn.
 """
 
 from __future__ import annotations
@@ -12,9 +17,6 @@ from __future__ import annotations
 import sys
 from contextlib import nullcontext
 
-# threadpoolctl caps only the runtimes loaded when the limit is set: importing
-# k-means loads scikit-learn's OpenMP runtime before any limit is taken.
-import sklearn.cluster  # noqa: F401
 from threadpoolctl import ThreadpoolController
 
 __all__ = ["limit_threads"]

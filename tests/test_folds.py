@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from moe.folds import align_proba, fit_fold, prediction_arrays, read_predictions
+from moe.folds import fit_fold
+from moe.predictions import align_proba, prediction_arrays, read_predictions
 from moe.ppi.splits import Fold
 
 

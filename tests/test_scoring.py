@@ -6,7 +6,7 @@ import pytest
 
 from moe import metrics as M
 from moe import scoring as S
-from moe.folds import proba_columns
+from moe.predictions import proba_columns
 
 KEYS = {"dataset": "d", "split": "s"}
 

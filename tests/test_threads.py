@@ -1,6 +1,7 @@
 """One thread cap: moe.threads.limit_threads, the models' thread counts and the workflow jobs."""
 
 import json
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -8,6 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -121,3 +123,26 @@ def test_a_workflow_job_runs_under_its_threads(tmp_path, monkeypatch):
     with _two_threads():
         run(lambda _: seen.append(set(_pools().values())), snakemake)
     assert seen == [{1}]
+
+
+def test_reading_scoring_and_job_start_up_do_not_import_scikit_learn():
+    # what an evaluation job imports; scikit-learn would add about 1.4 s of CPU to each
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "import job, moe, moe.io, moe.predictions, moe.scoring, moe.report, moe.threads\n"
+        "loaded = sorted(m for m in ('sklearn', 'scipy.optimize', 'xgboost') if m in sys.modules)\n"
+        "assert not loaded, loaded\n"
+        "assert moe.SGMLMoE is sys.modules['moe.model'].SGMLMoE and 'sklearn' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(SCRIPTS)], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_package_exports_load_on_first_use():
+    import moe
+
+    assert set(moe.__all__) <= set(dir(moe))
+    assert moe.DendrogramSelector is __import__("moe.selectors").selectors.DendrogramSelector
+    with pytest.raises(AttributeError, match="no attribute 'fit'"):
+        moe.fit  # noqa: B018

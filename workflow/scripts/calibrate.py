@@ -6,7 +6,7 @@ import time
 from job import run
 
 from moe.calibration import calibrate_fold
-from moe.folds import read_predictions
+from moe.predictions import read_predictions
 from moe.io import atomic_to_csv, atomic_write_json, read_json
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 from job import run
 
 from moe import scoring
-from moe.folds import read_predictions
+from moe.predictions import read_predictions
 from moe.io import atomic_to_csv, read_json
 
 

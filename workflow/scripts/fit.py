@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 from job import run
 
-from moe.folds import fit_fold, prediction_table
+from moe.folds import fit_fold
+from moe.predictions import prediction_table
 from moe.io import atomic_to_csv, atomic_write_json, load_matrix, read_json
 from moe.ppi.splits import Fold, read_folds
 from moe.tuning import borrowed_settings, inner_folds, tuning_rows

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from job import run
 
-from moe.folds import prediction_arrays, read_predictions
+from moe.predictions import prediction_arrays, read_predictions
 from moe.io import read_json
 from moe.plots import C3_SPLITS, plot_reliability
 

@@ -2,11 +2,12 @@
 
 A helper module of the workflow scripts (imported as ``usage``), not a script itself.
 
-Snakemake's benchmark files do not hold a job's CPU time: they sample the job's processes
-every 0.5 s for the first 15 s, then every 30 s, and take no sample when the job ends, so
-up to the last 30 s of a job's CPU are missing (a job that burned 40 s of CPU is recorded
-as 15 s; ``docs/performance.md``). Their memory is sampled the same way. A job therefore
-measures itself when it ends, from the kernel's own accounts.
+Snakemake's benchmark files do not hold a job's CPU time: Snakemake 9 samples the job's
+processes every 0.5 s for the first 15 s, then every 30 s, and takes no sample when the job
+ends, so up to the last 30 s of a job's CPU are missing (``docs/performance.md`` measures
+it on the default run). Memory is sampled the same way. A job therefore measures itself
+when it ends, from the kernel's own accounts; what it misses is the interpreter's exit
+after the line, a few tenths of a second.
 """
 
 import json
