@@ -45,12 +45,17 @@ def _umask_0022():
 
 def command(workdir, config, mirror, *targets):
     """The run as a user types it (here with --directory and a target), started
-    from pytest's directory so that a relative mirror is passed on unchanged."""
+    from pytest's directory so that a relative mirror is passed on unchanged.
+
+    With Snakemake's own scheduling timespan: the profile's (one minute) lets a run whose
+    job failed exit only at the scheduler's next look, up to a minute later, in every probe.
+    """
     return [
         sys.executable, "-m", "snakemake",
         "--snakefile", str(REPO / "Snakefile"),
         "--directory", str(workdir),
         "--cores", "2",
+        "--max-jobs-per-timespan", "100/1s",
         "--configfile", str(TEST_CONFIG), str(config),
         "--config", f"mirror={mirror}",
         "--", *targets,

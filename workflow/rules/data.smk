@@ -8,6 +8,8 @@ rule download:
         info=f"{DATA}/dataset.json",
     log:
         "logs/download/{dataset}.log",
+    benchmark:
+        "benchmarks/download/{dataset}.tsv"
     conda:
         ENV
     params:
@@ -30,6 +32,8 @@ rule splits:
         summary=f"{DATA}/splits/{{split}}_summary.tsv",
     log:
         "logs/splits/{dataset}_{split}.log",
+    benchmark:
+        "benchmarks/splits/{dataset}_{split}.tsv"
     conda:
         ENV
     params:

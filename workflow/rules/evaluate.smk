@@ -95,6 +95,8 @@ rule aggregate:
         ),
     log:
         "logs/aggregate.log",
+    benchmark:
+        "benchmarks/aggregate.tsv"
     conda:
         ENV
     params:

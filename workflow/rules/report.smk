@@ -165,6 +165,8 @@ rule runtimes:
         ),
     log:
         "logs/runtimes.log",
+    benchmark:
+        "benchmarks/runtimes.tsv"
     conda:
         ENV
     params:
