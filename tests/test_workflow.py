@@ -34,11 +34,14 @@ SLURM_PROFILE = REPO / "workflow" / "profiles" / "slurm"
 
 def snakemake(workdir, *args, configfiles=(CONFIG,), env=None, timeout=600, cwd=None):
     """Run Snakemake on the repository's Snakefile in ``workdir``, started from
-    ``cwd`` (default: the directory pytest runs in)."""
+    ``cwd`` (default: the directory pytest runs in), with Snakemake's own scheduling
+    timespan: with the profile's (one minute) a run whose job fails exits up to a minute
+    after it."""
     command = [
         sys.executable, "-m", "snakemake",
         "--snakefile", str(REPO / "Snakefile"),
         "--directory", str(workdir),
+        "--max-jobs-per-timespan", "100/1s",
         "--configfile", *map(str, configfiles),
         *args,
     ]
