@@ -7,7 +7,8 @@ from moe.io import atomic_to_csv
 
 
 def main(snakemake):
-    atomic_to_csv(runtime_summary(snakemake.params.benchmarks, snakemake.params.logs), snakemake.output[0])
+    p = snakemake.params
+    atomic_to_csv(runtime_summary(p.benchmarks, p.logs), snakemake.output[0])
 
 
 run(main, snakemake)  # noqa: F821
