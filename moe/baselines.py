@@ -42,17 +42,10 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.decomposition import PCA
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
 
-from moe.model import SGMLMoE
-from moe.selectors import CriterionSelector, DendrogramSelector
+# scikit-learn, XGBoost and the MoE modules are imported where a model is built: the workflow
+# reads MODELS when it parses the Snakefile, which every snakemake command (and every cluster
+# job, twice) does, and scikit-learn's imports would nearly double that parse's CPU time.
 
 __all__ = [
     "ModelSpec",
@@ -64,14 +57,25 @@ __all__ = [
     "setting_names",
     "representation_of",
     "REPRESENTATIONS",
+    "MOE_SETTINGS",
     "describe_fit",
 ]
 
 # setting -> preprocessing: the input a feature model sees
 REPRESENTATIONS = {"pca": "pca", "all": "scale"}
 
+# SGMLMoE's parameters that a MoE model's settings may set (n_experts, random_state and
+# n_threads come from the model's own settings). Written out rather than read from
+# SGMLMoE().get_params(), which would import scikit-learn; tests/test_baselines.py checks them.
+MOE_SETTINGS = (
+    "accelerate", "alpha", "curvature", "dtype", "em_inner_iter", "init", "max_iter", "n_init",
+    "relaxation", "screen_iter", "solver", "tol",
+)
+
 
 def _logreg(*, C=1.0, max_iter=2000, random_state=None, n_threads=None):
+    from sklearn.linear_model import LogisticRegression
+
     return LogisticRegression(C=C, max_iter=max_iter, random_state=random_state)
 
 
@@ -104,6 +108,8 @@ def _xgb(
 
 
 def _svm(*, C=1.0, gamma="scale", kernel="rbf", cv=3, random_state=None, n_threads=None):
+    from sklearn.svm import SVC
+
     return _calibrate(SVC(C=C, gamma=gamma, kernel=kernel), "sigmoid", cv, random_state)
 
 
@@ -111,6 +117,8 @@ def _mlp(
     *, hidden_layer_sizes=(64,), alpha=1e-3, learning_rate_init=1e-3, max_iter=300,
     early_stopping=True, random_state=None, n_threads=None,
 ):
+    from sklearn.neural_network import MLPClassifier
+
     return MLPClassifier(
         hidden_layer_sizes=tuple(hidden_layer_sizes), alpha=alpha,
         learning_rate_init=learning_rate_init, max_iter=max_iter,
@@ -120,12 +128,13 @@ def _mlp(
 
 def _sgmlmoe(name, random_state, n_threads, settings):
     """The SGMLMoE of model ``name`` from its remaining settings (SGMLMoE's parameters)."""
-    known = set(SGMLMoE().get_params()) - {"n_experts", "random_state", "n_threads"}
-    unknown = sorted(set(settings) - known)
+    from moe.model import SGMLMoE
+
+    unknown = sorted(set(settings) - set(MOE_SETTINGS))
     if unknown:
         raise ValueError(
             f"unknown setting(s) {', '.join(map(repr, unknown))} for model {name!r}; "
-            f"known: the selector's and SGMLMoE's {', '.join(sorted(known))}"
+            f"known: the selector's and SGMLMoE's {', '.join(MOE_SETTINGS)}"
         )
     return SGMLMoE(random_state=random_state, n_threads=n_threads, **settings)
 
@@ -133,6 +142,8 @@ def _sgmlmoe(name, random_state, n_threads, settings):
 def _moe_mm_dsc(*, k_bar=8, variant=None, refit=False, random_state=None, n_threads=None,
                 **settings):
     """``k_bar``: experts of the over-fitted MM fit; ``variant`` None: the default variant."""
+    from moe.selectors import DendrogramSelector
+
     overfit = _sgmlmoe("moe_mm_dsc", random_state, n_threads, {"solver": "mm", **settings})
     options = {} if variant is None else {"variant": variant}
     return DendrogramSelector(overfit.set_params(n_experts=k_bar), refit=refit, **options)
@@ -140,6 +151,8 @@ def _moe_mm_dsc(*, k_bar=8, variant=None, refit=False, random_state=None, n_thre
 
 def _moe_em_bic(*, k_max=6, criterion="bic", random_state=None, n_threads=None, **settings):
     """``k_max``: the sweep fits K = 1..k_max, by EM unless ``solver`` says otherwise."""
+    from moe.selectors import CriterionSelector
+
     estimator = _sgmlmoe("moe_em_bic", random_state, n_threads, {"solver": "em", **settings})
     return CriterionSelector(estimator, k_max=k_max, criterion=criterion)
 
@@ -151,6 +164,9 @@ def _probe(*, random_state=None, n_threads=None, **settings):
 
 
 def _calibrate(classifier, method, cv, random_state):
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import StratifiedKFold
+
     folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state)
     return CalibratedClassifierCV(classifier, method=method, cv=folds, ensemble=True)
 
@@ -247,7 +263,7 @@ def setting_names(name: str) -> tuple[str, ...]:
         if key not in ("random_state", "n_threads") and p.kind is not p.VAR_KEYWORD
     ]
     if spec.factory in (_moe_mm_dsc, _moe_em_bic):
-        accepted += sorted(set(SGMLMoE().get_params()) - {"n_experts", "random_state", "n_threads"})
+        accepted += MOE_SETTINGS
     if spec.inputs == "features":
         accepted.append("representation")
     return tuple(dict.fromkeys(accepted))
@@ -337,6 +353,8 @@ def build_model(
     )
     if preprocessing is None:
         return classifier
+    from sklearn.pipeline import Pipeline
+
     return Pipeline(preprocessing.steps + [("model", classifier)])
 
 
@@ -355,6 +373,10 @@ def build_preprocessing(
         return None
     if representation is None:
         representation = representation_of(name)
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
     steps = [("scale", StandardScaler())]
     if REPRESENTATIONS[representation] == "pca":
         if isinstance(pca_dim, bool) or not isinstance(pca_dim, int) or pca_dim < 1:
@@ -380,6 +402,10 @@ def describe_fit(estimator) -> dict:
     :class:`CriterionSelector`'s sweep); ``n_iter`` is the largest number of map evaluations
     among them. Returns an empty dict for models without a selection step.
     """
+    from sklearn.pipeline import Pipeline
+
+    from moe.selectors import CriterionSelector, DendrogramSelector
+
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
     if isinstance(final, DendrogramSelector):
         tree = final.dendrogram_

@@ -23,9 +23,9 @@ refitted on more data is usually a little sharper than the one the calibrator sa
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from scipy.special import log_softmax
-from sklearn.isotonic import IsotonicRegression
+
+# SciPy and scikit-learn are imported where a calibrator is fitted or applied: moe.tuning takes
+# log_loss from here, and the Snakefile's parse imports moe.tuning (see moe.baselines).
 
 __all__ = [
     "METHODS",
@@ -77,11 +77,16 @@ def temperature_scale(proba, temperature: float) -> np.ndarray:
     if not np.isfinite(temperature) or temperature <= 0:
         raise ValueError(f"temperature must be a positive number; got {temperature!r}")
     _, proba = _check(None, proba)
+    from scipy.special import log_softmax
+
     return np.exp(log_softmax(_log_proba(proba) / temperature, axis=1))
 
 
 def fit_temperature(y, proba) -> float:
     """``T̂ = argmin_T -(1/n) Σ_i log softmax(log p_i / T)_{y_i}``, searched over ``log T``."""
+    from scipy.optimize import minimize_scalar
+    from scipy.special import log_softmax
+
     y, proba = _check(y, proba)
     logp = _log_proba(proba)
     rows = np.arange(y.size)
@@ -119,6 +124,8 @@ class IsotonicCalibration:
     method = "isotonic"
 
     def fit(self, y, proba):
+        from sklearn.isotonic import IsotonicRegression
+
         y, proba = _check(y, proba)
         self.n_classes_ = proba.shape[1]
         classes = [1] if self.n_classes_ == 2 else range(self.n_classes_)

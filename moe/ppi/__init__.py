@@ -13,7 +13,6 @@ from .encodings import protein_features
 from .errors import DataFormatError, DownloadError
 from .pairs import pair_features
 from .parse import PPIDataset
-from .probe import ProteinFrequencyProbe
 from .registry import DATASETS
 
 __all__ = [
@@ -28,3 +27,18 @@ __all__ = [
     "protein_features",
     "splits",
 ]
+
+
+def __getattr__(name):
+    # The probe is a scikit-learn estimator, loaded on first use: the Snakefile's parse imports
+    # this package (see moe.baselines).
+    if name == "ProteinFrequencyProbe":
+        from .probe import ProteinFrequencyProbe
+
+        globals()[name] = ProteinFrequencyProbe
+        return ProteinFrequencyProbe
+    raise AttributeError(f"module 'moe.ppi' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -37,11 +37,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedShuffleSplit
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
 
+# scikit-learn is imported where a model is built or split: the Snakefile's parse imports this
+# module for its tables (see moe.baselines).
 from . import splits
 from .encodings import protein_features
 from .pairs import pair_features
@@ -203,6 +201,10 @@ def anchor_features(
 
 def _model(C: float, gamma: float):
     """Standardisation (fitted on the data it is fitted on) + RBF SVC, no probabilities."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
     return make_pipeline(
         StandardScaler(), SVC(C=C, gamma=gamma, kernel="rbf", cache_size=CACHE_MB)
     )
@@ -247,6 +249,8 @@ def select_parameters(
         raise ValueError(f"holdout must lie in (0, 1), got {holdout!r}")
     if len(points) == 1:
         return *points[0], pd.DataFrame(columns=["C", "gamma", "inner_accuracy"])
+    from sklearn.model_selection import StratifiedShuffleSplit
+
     splitter = StratifiedShuffleSplit(n_splits=1, test_size=holdout, random_state=seed)
     inner_train, inner_test = next(splitter.split(np.zeros(len(y_train)), y_train))
     rows = []

@@ -38,8 +38,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold
 
+# scikit-learn is imported inside the functions that split: the Snakefile's parse imports this
+# module (see moe.baselines).
 from moe.io import atomic_path
 from .errors import DataFormatError
 
@@ -140,6 +141,8 @@ def random_kfold(
             f"n_splits={n_splits} is more than the {counts.min()} pairs of class "
             f"{classes[counts.argmin()].item()!r}: some folds would lack that class"
         )
+    from sklearn.model_selection import StratifiedKFold
+
     splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     folds = []
     for train, test in splitter.split(np.zeros(len(labels)), labels):
@@ -188,6 +191,8 @@ def protein_disjoint(
         if "label" in pairs.columns
         else np.zeros(len(spanning))
     )
+    from sklearn.model_selection import StratifiedKFold
+
     splitter = StratifiedKFold(
         n_splits=n_splits, shuffle=True, random_state=int(rng.integers(2**31))
     )
