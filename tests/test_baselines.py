@@ -182,13 +182,13 @@ def test_moe_settings_outside_the_estimator_are_refused():
         build_model("moe_em_bic", {"k_bar": 4})
 
 
-
 def test_moe_settings_are_the_estimator_parameters_a_model_may_set():
     from moe.model import SGMLMoE
 
     own = {"n_experts", "random_state", "n_threads"}
     assert set(baselines.MOE_SETTINGS) == set(SGMLMoE().get_params()) - own
     assert set(baselines.MOE_SETTINGS) <= set(baselines.setting_names("moe_em_bic"))
+
 
 def test_describe_fit_is_empty_for_models_without_selection():
     X, y = _blobs()

@@ -147,8 +147,9 @@ def test_the_package_exports_load_on_first_use():
     with pytest.raises(AttributeError, match="no attribute 'fit'"):
         moe.fit  # noqa: B018
     import moe.ppi
+    from moe.ppi.probe import ProteinFrequencyProbe
 
     assert "ProteinFrequencyProbe" in dir(moe.ppi)
-    assert moe.ppi.ProteinFrequencyProbe is __import__("moe.ppi.probe").ppi.probe.ProteinFrequencyProbe
+    assert moe.ppi.ProteinFrequencyProbe is ProteinFrequencyProbe
     with pytest.raises(AttributeError, match="no attribute 'probe_fit'"):
         moe.ppi.probe_fit  # noqa: B018

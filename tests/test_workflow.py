@@ -97,7 +97,6 @@ def test_default_config_dry_run_plans_the_full_benchmark(tmp_path):
         assert "/moe_mm_dsc/fold0.json" in re.search(r"input: (.*)", block).group(1)
 
 
-
 def test_parsing_the_workflow_imports_no_scikit_learn(tmp_path):
     """Every snakemake command parses the Snakefile, and so does every cluster job, twice: the
     parse's imports (model registry, tuning plans, the anchor's tables) leave scikit-learn,
@@ -114,6 +113,7 @@ def test_parsing_the_workflow_imports_no_scikit_learn(tmp_path):
                 if line.startswith("import time:")}
     assert {"pandas", "moe.baselines", "moe.tuning", "moe.ppi.anchor"} <= imported
     assert not imported & {"sklearn", "xgboost", "scipy.optimize"}
+
 
 def test_bench_target_exists(tmp_path):
     result = snakemake(tmp_path, "--dry-run", "bench")
