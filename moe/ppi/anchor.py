@@ -38,11 +38,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# scikit-learn is imported where a model is built or split: the Snakefile's parse imports this
-# module for its tables (see moe.baselines).
 from . import splits
 from .encodings import protein_features
 from .pairs import pair_features
+
+# scikit-learn is imported where a model is built or split: the Snakefile's parse imports this
+# module for its tables (see moe.baselines).
 
 
 @dataclass(frozen=True)

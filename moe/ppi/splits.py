@@ -39,10 +39,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# scikit-learn is imported inside the functions that split: the Snakefile's parse imports this
-# module (see moe.baselines).
 from moe.io import atomic_path
 from .errors import DataFormatError
+
+# scikit-learn is imported inside the functions that split: the Snakefile's parse imports this
+# module (see moe.baselines).
 
 COMPONENTS = ("C1", "C2", "C3")
 FOLD_COLUMNS = ["pair_index", "fold", "role", "component"]
